@@ -1,0 +1,16 @@
+// successover's command line. Each command group lives in cli/commands/<group>.ts and
+// registers itself on the program; this file only wires them together.
+import { Command } from 'commander';
+import { registerInventory } from './commands/inventory';
+
+const program = new Command()
+  .name('successover')
+  .description('MySQL/MariaDB high-availability runbooks as durable Temporal workflows')
+  .showHelpAfterError();
+
+registerInventory(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(`successover: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

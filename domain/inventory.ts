@@ -1,0 +1,250 @@
+// The inventory: what a DBA writes once to describe their clusters. Pure (zod only) so workflows
+// can import the types; loading the YAML file and resolving secrets happen on the worker.
+import { z } from 'zod';
+
+export const FLAVORS = ['mariadb', 'mysql'] as const;
+export const PROMOTION_RULES = ['must', 'prefer', 'neutral', 'prefer_not', 'must_not'] as const;
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, "_", "." or "-"');
+const port = z
+  .number({ error: 'expected an integer 1-65535' })
+  .int('expected an integer 1-65535')
+  .min(1, 'expected an integer 1-65535')
+  .max(65535, 'expected an integer 1-65535');
+const seconds = (min: number) => z.number().int().min(min);
+
+/** "ssh-ed25519 AAAA..." as in known_hosts, without the host name. */
+const hostKey = z
+  .string()
+  .regex(
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/,
+    'expected an OpenSSH public key "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 HOST prints it)',
+  );
+
+export const HostSchema = z.strictObject({
+  name,
+  address: z.string().min(1, 'expected an IP address or host name'),
+  port: port.default(3306),
+  ssh: z
+    .strictObject({
+      port: port.default(22),
+      hostKey,
+      user: z.string().min(1).optional(),
+    })
+    .optional(),
+  promotion: z.enum(PROMOTION_RULES).default('neutral'),
+  dataCenter: z.string().min(1).optional(),
+});
+
+const cidr32 = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,3}){3}\/32$/, 'expected an IPv4 address with /32, e.g. 10.0.0.100/32');
+
+export const TrafficSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('vip'),
+      address: cidr32,
+      interface: z.string({ error: 'a VIP needs the network interface to add it on, e.g. interface: eth0' }).min(1),
+      /** Gratuitous ARP so neighbours learn the new holder at once. */
+      arping: z.boolean().default(true),
+    }),
+    z.strictObject({
+      type: z.literal('haproxy'),
+      /** HAProxy runtime API: "unix:/run/haproxy/admin.sock" or "tcp:127.0.0.1:9999". */
+      runtimeApi: z
+        .string({ error: 'haproxy needs runtimeApi, e.g. runtimeApi: unix:/run/haproxy/admin.sock' })
+        .regex(/^(unix:\/.+|tcp:[^:]+:\d+)$/, 'expected "unix:/path/to/socket" or "tcp:HOST:PORT"'),
+      backend: z.string({ error: 'haproxy needs the writer backend name, e.g. backend: mysql_writer' }).min(1),
+      /** Inventory host name -> HAProxy server name, when they differ. */
+      servers: z.record(z.string(), z.string()).default({}),
+    }),
+    z.strictObject({ type: z.literal('none') }),
+  ],
+  { error: 'expected traffic.type to be one of vip, haproxy, none' },
+);
+
+export const HookSchema = z.strictObject({
+  /** Runs on the worker with the run's facts in SUCCESSOVER_* environment variables. */
+  command: z.array(z.string()).min(1).optional(),
+  url: z.url().optional(),
+  on: z.array(z.enum(['detected', 'succeeded', 'failed'])).default(['detected', 'succeeded', 'failed']),
+});
+
+export const PolicySchema = z.strictObject({
+  maxLagSeconds: z.number().min(0).default(5),
+  /** -1 waits for the relay log forever, 0 not at all, N seconds at most. */
+  relayLogWaitSeconds: seconds(-1).default(600),
+  recoveryBlockSeconds: seconds(0).default(3600),
+  requireApproval: z.boolean().default(false),
+  approvalTimeoutSeconds: seconds(1).default(900),
+  longTransactionSeconds: seconds(0).default(60),
+  /** Abort emergency recovery on errant GTIDs (default) or carry on and report them. */
+  errantGtids: z.enum(['abort', 'ignore']).default('abort'),
+  /** Only these hosts may be promoted (empty: all). */
+  allow: z.array(z.string()).default([]),
+  /** These hosts are never promoted. */
+  deny: z.array(z.string()).default([]),
+  /** A STONITH command run on the worker to fence a dead primary; SUCCESSOVER_HOST etc. are set. */
+  fenceCommand: z.array(z.string()).min(1).optional(),
+  detector: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      intervalSeconds: z.number().min(0.2).default(2),
+      probes: z.number().int().min(1).default(3),
+    })
+    .default({ enabled: false, intervalSeconds: 2, probes: 3 }),
+});
+
+export const ClusterSchema = z.strictObject({
+  name,
+  flavor: z.enum(FLAVORS),
+  hosts: z.array(HostSchema).min(2, 'a cluster needs at least 2 hosts (a primary and a replica)'),
+  /** The host that is the writable primary today; discovery checks it. */
+  primary: z.string().optional(),
+  traffic: TrafficSchema.default({ type: 'none' }),
+  policy: PolicySchema.default(PolicySchema.parse({})),
+  hooks: z.array(HookSchema).default([]),
+});
+
+const passwordRef = z
+  .strictObject({
+    user: z.string().min(1),
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+    passwordFile: z.string().min(1).optional(),
+    password: z.never({ error: 'secrets are not written in the inventory: use passwordEnv or passwordFile' }).optional(),
+  })
+  .refine((c) => (c.passwordEnv === undefined) !== (c.passwordFile === undefined), {
+    error: 'give exactly one of passwordEnv or passwordFile',
+  });
+
+export const CredentialsSchema = z.strictObject({
+  mysql: passwordRef,
+  replication: passwordRef,
+  ssh: z
+    .strictObject({
+      user: z.string().min(1).default('root'),
+      privateKeyFile: z.string().min(1),
+      privateKey: z.never({ error: 'secrets are not written in the inventory: use privateKeyFile' }).optional(),
+    })
+    .optional(),
+});
+
+export const InventorySchema = z
+  .strictObject({
+    clusters: z.array(ClusterSchema).min(1, 'the inventory needs at least one cluster'),
+    credentials: CredentialsSchema,
+  })
+  .superRefine((inv, ctx) => {
+    const clusterNames = new Set<string>();
+    inv.clusters.forEach((c, ci) => {
+      if (clusterNames.has(c.name))
+        ctx.addIssue({ code: 'custom', path: ['clusters', ci, 'name'], message: `duplicate cluster name "${c.name}": names must be unique` });
+      clusterNames.add(c.name);
+      const hostNames = new Set<string>();
+      c.hosts.forEach((h, hi) => {
+        if (hostNames.has(h.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', ci, 'hosts', hi, 'name'],
+            message: `duplicate host name "${h.name}" in cluster ${c.name}: rename one of them`,
+          });
+        hostNames.add(h.name);
+      });
+      const known = (field: string, list: string[]) =>
+        list.forEach((n, i) => {
+          if (!hostNames.has(n))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['clusters', ci, ...field.split('.'), i],
+              message: `unknown host "${n}": expected one of ${[...hostNames].join(', ')}`,
+            });
+        });
+      known('policy.allow', c.policy.allow);
+      known('policy.deny', c.policy.deny);
+      if (c.primary !== undefined) known('primary', [c.primary]);
+      if (c.traffic.type === 'vip' && !c.hosts.every((h) => h.ssh))
+        c.hosts.forEach((h, hi) => {
+          if (!h.ssh)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['clusters', ci, 'hosts', hi, 'ssh'],
+              message: 'a VIP is moved over SSH: give ssh.hostKey for every host of this cluster',
+            });
+        });
+      if (c.traffic.type === 'vip' && !inv.credentials.ssh)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['credentials', 'ssh'],
+          message: `cluster ${c.name} moves a VIP over SSH: add credentials.ssh with user and privateKeyFile`,
+        });
+    });
+  });
+
+export type Inventory = z.infer<typeof InventorySchema>;
+export type Cluster = z.infer<typeof ClusterSchema>;
+export type Host = z.infer<typeof HostSchema>;
+export type Traffic = z.infer<typeof TrafficSchema>;
+export type Policy = z.infer<typeof PolicySchema>;
+export type Flavor = (typeof FLAVORS)[number];
+export type PromotionRule = (typeof PROMOTION_RULES)[number];
+
+/** The secret-free view of one cluster that a run records as its first step. */
+export type ClusterSpec = Cluster;
+
+export type InventoryResult = { ok: true; inventory: Inventory } | { ok: false; problems: string[] };
+
+/** Validates a parsed YAML document and reports every problem at once, each with its path. */
+export function validateInventory(doc: unknown): InventoryResult {
+  const r = InventorySchema.safeParse(doc, { reportInput: true });
+  if (r.success) return { ok: true, inventory: r.data };
+  return { ok: false, problems: r.error.issues.map(formatIssue) };
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '(top level)';
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return String(v);
+}
+
+type Issue = z.core.$ZodIssue & { input?: unknown };
+
+function formatIssue(issue: Issue): string {
+  const where = formatPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove or correct ${issue.keys.length > 1 ? 'them' : 'it'}`;
+    case 'invalid_value':
+      return `${where}: expected one of ${issue.values.map(String).join(', ')}, got ${describe(issue.input)}`;
+    case 'invalid_union':
+      return `${where}: ${issue.message}, got ${describe(issue.input)}`;
+    case 'invalid_type':
+      if (issue.input === undefined && !issue.message.startsWith('Invalid input'))
+        return `${where}: missing: ${issue.message}`;
+      if (issue.input === undefined) return `${where}: missing (expected ${issue.expected})`;
+      return `${where}: ${issue.message.startsWith('Invalid input') ? `expected ${issue.expected}` : issue.message}, got ${describe(issue.input)}`;
+    default:
+      return `${where}: ${issue.message}${issue.input !== undefined && issue.code !== 'custom' ? `, got ${describe(issue.input)}` : ''}`;
+  }
+}
+
+export function findCluster(inv: Inventory, cluster: string): Cluster {
+  const c = inv.clusters.find((x) => x.name === cluster);
+  if (!c)
+    throw new Error(
+      `unknown cluster "${cluster}": the inventory has ${inv.clusters.map((x) => x.name).join(', ')}`,
+    );
+  return c;
+}

@@ -1,0 +1,49 @@
+// Resolves the inventory's secret references on the worker. Errors name the missing variable
+// or file and the inventory field that refers to it.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { resolve, dirname } from 'node:path';
+import type { Inventory } from '../domain/inventory';
+import type { Secrets, Account } from '../activities/deps';
+
+type Ref = { user: string; passwordEnv?: string; passwordFile?: string };
+
+function expand(path: string, baseDir: string): string {
+  if (path.startsWith('~/')) return resolve(homedir(), path.slice(2));
+  return resolve(baseDir, path);
+}
+
+function readSecretFile(path: string, field: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`${field}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}): create it or fix the path`);
+  }
+}
+
+function account(ref: Ref, field: string, env: NodeJS.ProcessEnv, baseDir: string): Account {
+  if (ref.passwordEnv !== undefined) {
+    const v = env[ref.passwordEnv];
+    if (v === undefined)
+      throw new Error(`${field}.passwordEnv: environment variable ${ref.passwordEnv} is not set: export it before starting the worker`);
+    return { user: ref.user, password: v };
+  }
+  const path = expand(ref.passwordFile as string, baseDir);
+  return { user: ref.user, password: readSecretFile(path, `${field}.passwordFile`).toString('utf8').replace(/\r?\n$/, '') };
+}
+
+/** @param inventoryPath relative secret file paths are resolved against the inventory's folder. */
+export function resolveSecrets(inv: Inventory, inventoryPath: string, env: NodeJS.ProcessEnv = process.env): Secrets {
+  const baseDir = dirname(resolve(inventoryPath));
+  const c = inv.credentials;
+  const secrets: Secrets = {
+    mysql: account(c.mysql, 'credentials.mysql', env, baseDir),
+    replication: account(c.replication, 'credentials.replication', env, baseDir),
+  };
+  if (c.ssh)
+    secrets.ssh = {
+      user: c.ssh.user,
+      privateKey: readSecretFile(expand(c.ssh.privateKeyFile, baseDir), 'credentials.ssh.privateKeyFile'),
+    };
+  return secrets;
+}

@@ -1,6 +1,8 @@
 /** @type {import('jest').Config} */
 const ts = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
 module.exports = {
+  // Integration tests drive real servers; a generous bound, not a timing assertion.
+  testTimeout: 300000,
   projects: [
     { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform: ts, testEnvironment: 'node' },
     {
@@ -10,7 +12,6 @@ module.exports = {
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/integration/globalSetup.ts',
       globalTeardown: '<rootDir>/test/integration/globalTeardown.ts',
-      testTimeout: 300000,
     },
   ],
 };

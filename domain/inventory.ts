@@ -48,7 +48,9 @@ export const TrafficSchema = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('vip'),
       address: cidr32,
-      interface: z.string({ error: 'a VIP needs the network interface to add it on, e.g. interface: eth0' }).min(1),
+      interface: z
+        .string({ error: 'a VIP needs the network interface to add it on, e.g. interface: eth0' })
+        .min(1),
       /** Gratuitous ARP so neighbours learn the new holder at once. */
       arping: z.boolean().default(true),
     }),
@@ -58,13 +60,15 @@ export const TrafficSchema = z.discriminatedUnion(
       runtimeApi: z
         .string({ error: 'haproxy needs runtimeApi, e.g. runtimeApi: unix:/run/haproxy/admin.sock' })
         .regex(/^(unix:\/.+|tcp:[^:]+:\d+)$/, 'expected "unix:/path/to/socket" or "tcp:HOST:PORT"'),
-      backend: z.string({ error: 'haproxy needs the writer backend name, e.g. backend: mysql_writer' }).min(1),
+      backend: z
+        .string({ error: 'haproxy needs the writer backend name, e.g. backend: mysql_writer' })
+        .min(1),
       /** Inventory host name -> HAProxy server name, when they differ. */
       servers: z.record(z.string(), z.string()).default({}),
     }),
     z.strictObject({ type: z.literal('none') }),
   ],
-  { error: 'expected traffic.type to be one of vip, haproxy, none' },
+  { error: 'expected one of vip, haproxy, none' },
 );
 
 export const HookSchema = z.strictObject({
@@ -113,9 +117,14 @@ export const ClusterSchema = z.strictObject({
 const passwordRef = z
   .strictObject({
     user: z.string().min(1),
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+    passwordEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+      .optional(),
     passwordFile: z.string().min(1).optional(),
-    password: z.never({ error: 'secrets are not written in the inventory: use passwordEnv or passwordFile' }).optional(),
+    password: z
+      .never({ error: 'secrets are not written in the inventory: use passwordEnv or passwordFile' })
+      .optional(),
   })
   .refine((c) => (c.passwordEnv === undefined) !== (c.passwordFile === undefined), {
     error: 'give exactly one of passwordEnv or passwordFile',
@@ -128,61 +137,75 @@ export const CredentialsSchema = z.strictObject({
     .strictObject({
       user: z.string().min(1).default('root'),
       privateKeyFile: z.string().min(1),
-      privateKey: z.never({ error: 'secrets are not written in the inventory: use privateKeyFile' }).optional(),
+      privateKey: z
+        .never({ error: 'secrets are not written in the inventory: use privateKeyFile' })
+        .optional(),
     })
     .optional(),
 });
 
-export const InventorySchema = z
-  .strictObject({
-    clusters: z.array(ClusterSchema).min(1, 'the inventory needs at least one cluster'),
-    credentials: CredentialsSchema,
-  })
-  .superRefine((inv, ctx) => {
-    const clusterNames = new Set<string>();
-    inv.clusters.forEach((c, ci) => {
-      if (clusterNames.has(c.name))
-        ctx.addIssue({ code: 'custom', path: ['clusters', ci, 'name'], message: `duplicate cluster name "${c.name}": names must be unique` });
-      clusterNames.add(c.name);
-      const hostNames = new Set<string>();
-      c.hosts.forEach((h, hi) => {
-        if (hostNames.has(h.name))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['clusters', ci, 'hosts', hi, 'name'],
-            message: `duplicate host name "${h.name}" in cluster ${c.name}: rename one of them`,
-          });
-        hostNames.add(h.name);
+export const InventorySchema = z.strictObject({
+  clusters: z.array(ClusterSchema).min(1, 'the inventory needs at least one cluster'),
+  credentials: CredentialsSchema,
+});
+
+type Problem = { path: (string | number)[]; message: string };
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const field = (v: unknown, k: string): unknown =>
+  v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+
+/**
+ * Checks that span fields (unique names, references to hosts, SSH for VIPs). They read the raw
+ * document so they are reported together with field errors, not only once those are fixed.
+ */
+function crossCheck(doc: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const clusterNames = new Set<unknown>();
+  list(field(doc, 'clusters')).forEach((c, ci) => {
+    const cname = field(c, 'name');
+    if (typeof cname === 'string' && clusterNames.has(cname))
+      problems.push({
+        path: ['clusters', ci, 'name'],
+        message: `duplicate cluster name "${cname}": names must be unique`,
       });
-      const known = (field: string, list: string[]) =>
-        list.forEach((n, i) => {
-          if (!hostNames.has(n))
-            ctx.addIssue({
-              code: 'custom',
-              path: ['clusters', ci, ...field.split('.'), i],
-              message: `unknown host "${n}": expected one of ${[...hostNames].join(', ')}`,
-            });
+    clusterNames.add(cname);
+    const hosts = list(field(c, 'hosts'));
+    const hostNames = new Set<string>();
+    hosts.forEach((h, hi) => {
+      const n = field(h, 'name');
+      if (typeof n !== 'string') return;
+      if (hostNames.has(n))
+        problems.push({
+          path: ['clusters', ci, 'hosts', hi, 'name'],
+          message: `duplicate host name "${n}" in cluster ${String(cname)}: rename one of them`,
         });
-      known('policy.allow', c.policy.allow);
-      known('policy.deny', c.policy.deny);
-      if (c.primary !== undefined) known('primary', [c.primary]);
-      if (c.traffic.type === 'vip' && !c.hosts.every((h) => h.ssh))
-        c.hosts.forEach((h, hi) => {
-          if (!h.ssh)
-            ctx.addIssue({
-              code: 'custom',
-              path: ['clusters', ci, 'hosts', hi, 'ssh'],
-              message: 'a VIP is moved over SSH: give ssh.hostKey for every host of this cluster',
-            });
-        });
-      if (c.traffic.type === 'vip' && !inv.credentials.ssh)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['credentials', 'ssh'],
-          message: `cluster ${c.name} moves a VIP over SSH: add credentials.ssh with user and privateKeyFile`,
-        });
+      hostNames.add(n);
     });
+    const known = (path: (string | number)[], n: unknown) => {
+      if (typeof n === 'string' && !hostNames.has(n))
+        problems.push({ path, message: `unknown host "${n}": expected one of ${[...hostNames].join(', ')}` });
+    };
+    const policy = field(c, 'policy');
+    for (const key of ['allow', 'deny'])
+      list(field(policy, key)).forEach((n, i) => known(['clusters', ci, 'policy', key, i], n));
+    known(['clusters', ci, 'primary'], field(c, 'primary'));
+    if (field(field(c, 'traffic'), 'type') === 'vip') {
+      hosts.forEach((h, hi) => {
+        if (h !== null && typeof h === 'object' && field(h, 'ssh') === undefined)
+          problems.push({
+            path: ['clusters', ci, 'hosts', hi, 'ssh'],
+            message: 'a VIP is moved over SSH: give ssh.hostKey for every host of this cluster',
+          });
+      });
+      if (field(field(doc, 'credentials'), 'ssh') === undefined)
+        problems.push({
+          path: ['credentials', 'ssh'],
+          message: `cluster ${String(cname)} moves a VIP over SSH: add credentials.ssh with user and privateKeyFile`,
+        });
+    }
   });
+  return problems;
+}
 
 export type Inventory = z.infer<typeof InventorySchema>;
 export type Cluster = z.infer<typeof ClusterSchema>;
@@ -200,8 +223,12 @@ export type InventoryResult = { ok: true; inventory: Inventory } | { ok: false; 
 /** Validates a parsed YAML document and reports every problem at once, each with its path. */
 export function validateInventory(doc: unknown): InventoryResult {
   const r = InventorySchema.safeParse(doc, { reportInput: true });
-  if (r.success) return { ok: true, inventory: r.data };
-  return { ok: false, problems: r.error.issues.map(formatIssue) };
+  const problems = [
+    ...(r.success ? [] : r.error.issues.map(formatIssue)),
+    ...crossCheck(doc).map((p) => `${formatPath(p.path)}: ${p.message}`),
+  ];
+  if (r.success && problems.length === 0) return { ok: true, inventory: r.data };
+  return { ok: false, problems };
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -221,15 +248,20 @@ function describe(v: unknown): string {
 
 type Issue = z.core.$ZodIssue & { input?: unknown };
 
+const SECRET_FIELD = /password|privatekey|secret|token/i;
+
 function formatIssue(issue: Issue): string {
   const where = formatPath(issue.path);
+  // Never echo what was written in a secret's place: the error output may be logged.
+  if (SECRET_FIELD.test(String(issue.path[issue.path.length - 1] ?? ''))) return `${where}: ${issue.message}`;
   switch (issue.code) {
     case 'unrecognized_keys':
       return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove or correct ${issue.keys.length > 1 ? 'them' : 'it'}`;
     case 'invalid_value':
       return `${where}: expected one of ${issue.values.map(String).join(', ')}, got ${describe(issue.input)}`;
     case 'invalid_union':
-      return `${where}: ${issue.message}, got ${describe(issue.input)}`;
+      // A discriminated union reports the whole mapping; the discriminator is what was wrong.
+      return `${where}: ${issue.message}, got ${describe(field(issue.input, 'type') ?? issue.input)}`;
     case 'invalid_type':
       if (issue.input === undefined && !issue.message.startsWith('Invalid input'))
         return `${where}: missing: ${issue.message}`;

@@ -18,7 +18,11 @@ export function loadInventory(file: string): Inventory {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new InventoryError('unreadable', [`cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`], file);
+    throw new InventoryError(
+      'unreadable',
+      [`cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`],
+      file,
+    );
   }
   let doc: unknown;
   try {

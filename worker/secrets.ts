@@ -17,7 +17,9 @@ function readSecretFile(path: string, field: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new Error(`${field}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}): create it or fix the path`);
+    throw new Error(
+      `${field}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}): create it or fix the path`,
+    );
   }
 }
 
@@ -25,15 +27,26 @@ function account(ref: Ref, field: string, env: NodeJS.ProcessEnv, baseDir: strin
   if (ref.passwordEnv !== undefined) {
     const v = env[ref.passwordEnv];
     if (v === undefined)
-      throw new Error(`${field}.passwordEnv: environment variable ${ref.passwordEnv} is not set: export it before starting the worker`);
+      throw new Error(
+        `${field}.passwordEnv: environment variable ${ref.passwordEnv} is not set: export it before starting the worker`,
+      );
     return { user: ref.user, password: v };
   }
   const path = expand(ref.passwordFile as string, baseDir);
-  return { user: ref.user, password: readSecretFile(path, `${field}.passwordFile`).toString('utf8').replace(/\r?\n$/, '') };
+  return {
+    user: ref.user,
+    password: readSecretFile(path, `${field}.passwordFile`)
+      .toString('utf8')
+      .replace(/\r?\n$/, ''),
+  };
 }
 
 /** @param inventoryPath relative secret file paths are resolved against the inventory's folder. */
-export function resolveSecrets(inv: Inventory, inventoryPath: string, env: NodeJS.ProcessEnv = process.env): Secrets {
+export function resolveSecrets(
+  inv: Inventory,
+  inventoryPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Secrets {
   const baseDir = dirname(resolve(inventoryPath));
   const c = inv.credentials;
   const secrets: Secrets = {

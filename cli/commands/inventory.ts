@@ -14,7 +14,9 @@ export function registerInventory(program: Command): void {
         console.log(`${file}: valid (${i.clusters.length} cluster(s), ${hosts} host(s))`);
       } catch (e) {
         if (!(e instanceof InventoryError)) throw e;
-        console.error(`${file}: ${e.kind === 'unreadable' ? 'unreadable' : `${e.problems.length} problem(s)`}`);
+        console.error(
+          `${file}: ${e.kind === 'unreadable' ? 'unreadable' : `${e.problems.length} problem(s)`}`,
+        );
         for (const p of e.problems) console.error(`  ${p}`);
         process.exit(e.kind === 'unreadable' ? 2 : 1);
       }

@@ -1,0 +1,147 @@
+// The planned successover's preflight: every reason to refuse, found before anything changes.
+// `force` overrides exactly two checks (lag and long transactions); never errant GTIDs,
+// broken replication or two writable nodes, whose consequences cannot be undone.
+import type { Cluster } from './inventory';
+import type { GtidOps } from './gtid';
+import { rankCandidates, type Ranking } from './ranking';
+import { compareVersions, replicationHealthy, writableNodes, type Topology } from './topology';
+
+export interface LongTransaction {
+  id: number;
+  user: string;
+  seconds: number;
+  query?: string;
+}
+
+export interface PlannedRequest {
+  target?: string;
+  force?: boolean;
+  maxLagSeconds?: number;
+}
+
+export interface PlannedDecision {
+  primary: string;
+  target: string;
+  /** Present when the target was chosen by ranking. */
+  ranking?: Ranking;
+  warnings: string[];
+  /** Checks that failed but that `force` overrode. */
+  forced: string[];
+}
+
+export type Preflight = { ok: true; decision: PlannedDecision } | { ok: false; refusals: string[] };
+
+/** The one writable node, or why there is not exactly one. */
+export function findPrimary(cluster: Cluster, topology: Topology): { primary: string } | { refusal: string } {
+  const writers = writableNodes(topology).map((n) => n.name);
+  if (writers.length > 1)
+    return {
+      refusal: `${writers.length} writable nodes (${writers.join(', ')}): resolve the split brain (set read_only=1 on all but the real primary) before any runbook`,
+    };
+  if (writers.length === 0) {
+    const down = topology.nodes.filter((n) => !n.reachable).map((n) => n.name);
+    return {
+      refusal: `no writable node${down.length ? ` (unreachable: ${down.join(', ')})` : ''}: if the primary is dead run emergency recovery; if all are read-only, make the primary writable first`,
+    };
+  }
+  if (cluster.primary !== undefined && cluster.primary !== writers[0])
+    return {
+      refusal: `the inventory records ${cluster.primary} as primary but ${writers[0]} is the writable node: update the inventory or fix read_only`,
+    };
+  return { primary: writers[0] };
+}
+
+export function preflightPlanned(input: {
+  cluster: Cluster;
+  topology: Topology;
+  request: PlannedRequest;
+  longTransactions: LongTransaction[];
+  gtid: GtidOps;
+}): Preflight {
+  const { cluster, topology, request, longTransactions, gtid } = input;
+  const refusals: string[] = [];
+  const forced: string[] = [];
+  const warnings: string[] = [];
+  const overridable = (problem: string) =>
+    request.force ? forced.push(problem) : refusals.push(`${problem} (force overrides this check)`);
+  const names = cluster.hosts.map((h) => h.name);
+
+  for (const n of topology.nodes)
+    if (!n.reachable)
+      refusals.push(
+        `${n.name} is unreachable (${n.error ?? 'no answer'}): a planned successover needs every node`,
+      );
+
+  const found = findPrimary(cluster, topology);
+  if ('refusal' in found) return { ok: false, refusals: [...refusals, found.refusal] };
+  const primary = found.primary;
+  const primaryNode = topology.nodes.find((n) => n.name === primary)!;
+
+  let target = request.target;
+  let ranking: Ranking | undefined;
+  if (target === undefined) {
+    ranking = rankCandidates({ cluster, primary, nodes: topology.nodes, gtid });
+    if (!ranking.best)
+      return {
+        ok: false,
+        refusals: [
+          ...refusals,
+          `no eligible candidate: ${ranking.candidates.map((c) => `${c.name} (${c.reasons.join('; ')})`).join(', ')}`,
+        ],
+      };
+    target = ranking.best;
+  } else if (!names.includes(target)) {
+    return {
+      ok: false,
+      refusals: [...refusals, `unknown target "${target}": cluster ${cluster.name} has ${names.join(', ')}`],
+    };
+  } else if (target === primary) {
+    return {
+      ok: false,
+      refusals: [...refusals, `${target} is already the primary: choose one of the replicas`],
+    };
+  }
+
+  const targetNode = topology.nodes.find((n) => n.name === target)!;
+  const host = cluster.hosts.find((h) => h.name === target)!;
+  if (host.promotion === 'must_not') refusals.push(`${target} has promotion rule must_not`);
+  if (cluster.policy.deny.includes(target)) refusals.push(`${target} is on the policy deny list`);
+  if (targetNode.reachable) {
+    const broken = replicationHealthy(targetNode, primary);
+    if (broken) refusals.push(`${broken}: fix replication on the target first`);
+    const maxLag = request.maxLagSeconds ?? cluster.policy.maxLagSeconds;
+    const lag = targetNode.replication?.lagSeconds;
+    if (!broken && (lag === null || lag === undefined)) overridable(`${target}'s lag is unknown`);
+    else if (!broken && lag !== null && lag !== undefined && lag > maxLag)
+      overridable(
+        `${target} lags ${lag} s behind ${primary}, more than maxLagSeconds ${maxLag}: wait for it to catch up`,
+      );
+    const errant = gtid.errant(targetNode.gtidHistory ?? '', primaryNode.gtidHistory ?? '');
+    if (errant.errant)
+      refusals.push(
+        `${target} has errant transactions (${errant.summary}): promoting it would lose them or replay them twice; remove them first`,
+      );
+    for (const other of topology.nodes) {
+      if (!other.version || !targetNode.version || other.name === target) continue;
+      if (compareVersions(targetNode.version, other.version) < 0)
+        refusals.push(
+          `${target} runs ${targetNode.version}, older than ${other.name}'s ${other.version}: promoting it would downgrade the primary; upgrade it first`,
+        );
+    }
+  }
+
+  const threshold = cluster.policy.longTransactionSeconds;
+  for (const t of longTransactions)
+    overridable(
+      `a transaction has been open ${t.seconds} s on ${primary} (connection ${t.id}, user ${t.user}), over ${threshold} s: it would be killed and rolled back`,
+    );
+
+  for (const n of topology.nodes) {
+    if (n.name === primary || n.name === target || !n.reachable) continue;
+    const broken = replicationHealthy(n, primary);
+    if (broken) warnings.push(`${broken}; it will be repointed to ${target} as it is`);
+  }
+
+  if (refusals.length) return { ok: false, refusals };
+  return { ok: true, decision: { primary, target, ranking, warnings, forced } };
+}

@@ -1,0 +1,69 @@
+// What discovery found on each node, in one flavor-neutral shape. Decisions (preflight,
+// ranking, invariants) are pure functions over these facts, so they replay deterministically.
+
+export interface ReplicationFacts {
+  /** Inventory name of the source when it matches a host of the cluster, else "address:port". */
+  source: string;
+  ioRunning: 'yes' | 'no' | 'connecting';
+  sqlRunning: boolean;
+  lagSeconds: number | null;
+  /** Last IO thread error, empty when none (normal while a dead source is retried). */
+  ioError: string;
+  /** Last SQL thread error, empty when none: a replica with one is not consistent. */
+  sqlError: string;
+}
+
+export interface NodeState {
+  name: string;
+  reachable: boolean;
+  /** Why the node could not be reached or read. */
+  error?: string;
+  version?: string;
+  readOnly?: boolean;
+  replication: ReplicationFacts | null;
+  /**
+   * What the node has applied. MySQL: gtid_executed. MariaDB: gtid_current_pos (written
+   * locally or replicated).
+   */
+  gtidExecuted?: string;
+  /**
+   * What errant-transaction detection compares. MySQL: gtid_executed. MariaDB:
+   * gtid_binlog_state (per domain and server, so an old primary's writes are told apart).
+   */
+  gtidHistory?: string;
+}
+
+export interface Topology {
+  cluster: string;
+  nodes: NodeState[];
+}
+
+export const writableNodes = (t: Topology): NodeState[] =>
+  t.nodes.filter((n) => n.reachable && n.readOnly === false);
+
+export const node = (t: Topology, name: string): NodeState | undefined =>
+  t.nodes.find((n) => n.name === name);
+
+export function replicationHealthy(n: NodeState, source: string): string | undefined {
+  const r = n.replication;
+  if (!r) return `${n.name} does not replicate`;
+  if (r.source !== source) return `${n.name} replicates from ${r.source}, not from ${source}`;
+  if (r.sqlError) return `${n.name}'s SQL thread failed: ${r.sqlError}`;
+  if (r.ioError && r.ioRunning !== 'yes') return `${n.name}'s IO thread failed: ${r.ioError}`;
+  if (r.ioRunning !== 'yes')
+    return `${n.name}'s IO thread is ${r.ioRunning === 'no' ? 'stopped' : 'connecting'}`;
+  if (!r.sqlRunning) return `${n.name}'s SQL thread is stopped`;
+  return undefined;
+}
+
+/** Compares dotted version numbers ("10.11.6-MariaDB-log" vs "10.6.18"): <0, 0, >0. */
+export function compareVersions(a: string, b: string): number {
+  const nums = (v: string) => (v.match(/^\d+(\.\d+)*/)?.[0] ?? '0').split('.').map(Number);
+  const x = nums(a);
+  const y = nums(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

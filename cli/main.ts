@@ -2,6 +2,9 @@
 // registers itself on the program; this file only wires them together.
 import { Command } from 'commander';
 import { registerInventory } from './commands/inventory';
+import { registerTemporal } from './commands/temporal';
+import { registerWorker } from './commands/worker';
+import { registerLab } from './commands/lab';
 
 const program = new Command()
   .name('successover')
@@ -9,6 +12,9 @@ const program = new Command()
   .showHelpAfterError();
 
 registerInventory(program);
+registerTemporal(program);
+registerWorker(program);
+registerLab(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`successover: ${err instanceof Error ? err.message : String(err)}`);

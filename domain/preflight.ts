@@ -6,11 +6,11 @@ import type { GtidOps } from './gtid';
 import { rankCandidates, type Ranking } from './ranking';
 import { compareVersions, replicationHealthy, writableNodes, type Topology } from './topology';
 
+/** The fields of a dialect's long-transaction row that preflight reports. */
 export interface LongTransaction {
-  id: number;
-  user: string;
+  connectionId: number;
+  user: string | null;
   seconds: number;
-  query?: string;
 }
 
 export interface PlannedRequest {
@@ -133,7 +133,7 @@ export function preflightPlanned(input: {
   const threshold = cluster.policy.longTransactionSeconds;
   for (const t of longTransactions)
     overridable(
-      `a transaction has been open ${t.seconds} s on ${primary} (connection ${t.id}, user ${t.user}), over ${threshold} s: it would be killed and rolled back`,
+      `a transaction has been open ${t.seconds} s on ${primary} (connection ${t.connectionId}, user ${t.user ?? 'unknown'}), over ${threshold} s: it would be killed and rolled back`,
     );
 
   for (const n of topology.nodes) {

@@ -98,7 +98,7 @@ describe('planned successover preflight', () => {
   });
 
   test('a long transaction on the primary is refused unless forced', () => {
-    const long = [{ id: 42, user: 'app', seconds: 300 }];
+    const long = [{ connectionId: 42, user: 'app', seconds: 300 }];
     expect(refusals({ target: 'db2' }, topology(), long)[0]).toMatch(
       /open 300 s on db1 \(connection 42, user app\), over 60 s/,
     );

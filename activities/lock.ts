@@ -1,0 +1,77 @@
+// Acquire and release the per-cluster lock (workflows/clusterLock.ts) on behalf of the runbook
+// that calls the activity. Both are idempotent: a retried acquire by the same run succeeds.
+import { Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { lockWorkflowId } from '../domain/runbook';
+import type { LockHolder } from '../workflows/clusterLock';
+import { ErrorType, nonRetryable } from './errors';
+
+export interface LockDeps {
+  client: Client;
+  taskQueue: string;
+}
+
+export function createLockActivities({ client, taskQueue }: LockDeps) {
+  const self = (runbook: string): LockHolder => {
+    const run = Context.current().info.workflowExecution;
+    if (!run) throw nonRetryable(ErrorType.BadConfiguration, 'the cluster lock is taken by a runbook workflow only');
+    return { workflowId: run.workflowId, runId: run.runId, runbook };
+  };
+
+  return {
+    async acquireClusterLock({ cluster, runbook }: { cluster: string; runbook: string }): Promise<LockHolder> {
+      const holder = self(runbook);
+      const workflowId = lockWorkflowId(cluster);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          await client.workflow.start('clusterLock', {
+            workflowId,
+            taskQueue,
+            args: [{ cluster, holder }],
+            memo: { holder },
+            searchAttributes: { Cluster: [cluster], Runbook: ['cluster-lock'] },
+            staticSummary: `lock of ${cluster} held by ${holder.workflowId}`,
+            workflowIdConflictPolicy: 'FAIL',
+            workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          });
+          return holder;
+        } catch (e) {
+          if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+        }
+        const lock = client.workflow.getHandle(workflowId);
+        let current: LockHolder;
+        try {
+          current = (await lock.describe()).memo?.holder as LockHolder;
+        } catch (e) {
+          if (e instanceof WorkflowNotFoundError) continue; // released meanwhile
+          throw e;
+        }
+        if (current.runId === holder.runId) return holder; // our own retry
+        const status = await client.workflow
+          .getHandle(current.workflowId, current.runId)
+          .describe()
+          .then((d) => d.status.name)
+          .catch((e: unknown) => (e instanceof WorkflowNotFoundError ? 'NOT_FOUND' : Promise.reject(e)));
+        if (status === 'RUNNING')
+          throw nonRetryable(
+            ErrorType.Refused,
+            `cluster ${cluster} is locked by ${current.runbook} ${current.workflowId} (run ${current.runId}): one runbook per cluster at a time; wait for it or cancel it`,
+            { holder: current },
+          );
+        await lock
+          .terminate(`holder ${current.workflowId} (run ${current.runId}) ended (${status}) without releasing`)
+          .catch((e: unknown) => (e instanceof WorkflowNotFoundError ? undefined : Promise.reject(e)));
+      }
+      throw nonRetryable(ErrorType.Refused, `cluster ${cluster}: could not take the lock after 3 attempts; try again`);
+    },
+
+    async releaseClusterLock({ cluster }: { cluster: string }): Promise<void> {
+      const { runId } = self('release');
+      try {
+        await client.workflow.getHandle(lockWorkflowId(cluster)).signal('release', { runId });
+      } catch (e) {
+        if (!(e instanceof WorkflowNotFoundError)) throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,398 @@
+// SSH to the database hosts: one pinned-key connection per host, opened on demand and reused.
+// A new connection costs ~0.8 s here, so runbooks warm() the pool before a critical section and
+// every later exec rides an already-authenticated connection.
+import { createHash } from 'node:crypto';
+import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import type { ApplicationFailure } from '@temporalio/common';
+import type { Host } from '../domain/inventory';
+import { ErrorType, nonRetryable, retryable } from './errors';
+
+export interface ExecOptions {
+  /** The whole command, from channel open to exit status. */
+  timeoutMs?: number;
+  /** Per stream (stdout, stderr): the first N bytes are kept, the rest is read and dropped. */
+  maxOutputBytes?: number;
+}
+
+export interface ExecResult {
+  /** Exit status; null when the command died from a signal or the server sent none. */
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** True when stdout or stderr was longer than maxOutputBytes. */
+  truncated: boolean;
+}
+
+export interface SshPoolOptions {
+  /** Default login; a host's ssh.user overrides it. */
+  user: string;
+  privateKey: Buffer | string;
+  passphrase?: string;
+  connectTimeoutMs?: number;
+  /** Keepalives make a connection to a dead host fail instead of hanging forever. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+}
+
+export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+
+// Characters that never need quoting in POSIX sh; keeps dry-run plans readable.
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Quotes one argument for POSIX sh (single-quote style). Every value put in a command goes through it. */
+export function shellQuote(arg: string): string {
+  if (arg.includes('\0')) throw new Error('a shell argument cannot contain a NUL byte');
+  if (SAFE_WORD.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Joins argv into one sh command line, each word quoted. */
+export function shellCommand(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(' ');
+}
+
+export interface PinnedKey {
+  type: string;
+  blob: Buffer;
+}
+
+/** Parses "ssh-ed25519 AAAA..." (known_hosts style, no host name, optional comment). */
+export function parseHostKey(line: string): PinnedKey {
+  const [type, b64] = line.trim().split(/\s+/);
+  if (!type || !b64) throw new Error(`expected "TYPE BASE64" for a host key, got ${JSON.stringify(line)}`);
+  const blob = Buffer.from(b64, 'base64');
+  // The blob starts with its own type as an SSH string; a mismatch means a pasting mistake.
+  const inner = blob.length >= 4 ? blob.subarray(4, 4 + blob.readUInt32BE(0)).toString('latin1') : '';
+  if (inner !== type) throw new Error(`host key says ${type} but its data is a ${inner || 'malformed'} key`);
+  return { type, blob };
+}
+
+/** OpenSSH fingerprint format: "SHA256:" + base64 of the SHA-256 of the key blob, without padding. */
+export function fingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+function hostKeyAlgorithms(type: string): ServerHostKeyAlgorithm[] {
+  // Ask the server for the pinned key's type, so a host with several keys presents the one we know.
+  if (type === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+  return [type as ServerHostKeyAlgorithm];
+}
+
+interface Conn {
+  client: Client;
+  ready: Promise<Client>;
+  dead: boolean;
+}
+
+export class SshPool {
+  private readonly conns = new Map<string, Conn>();
+  private closed = false;
+
+  constructor(private readonly opts: SshPoolOptions) {}
+
+  /** Opens (or checks) the connection to each host in parallel; throws the first classified failure. */
+  async warm(hosts: readonly Host[]): Promise<void> {
+    await Promise.all(hosts.map((h) => this.connection(h)));
+  }
+
+  /** True when a live, authenticated connection to this host is in the pool. */
+  isConnected(host: Host): boolean {
+    const c = this.conns.get(keyOf(host));
+    return c !== undefined && !c.dead;
+  }
+
+  /** The underlying connection object, so tests can tell reuse from reconnection. */
+  async connectionId(host: Host): Promise<object> {
+    return this.connection(host);
+  }
+
+  async exec(host: Host, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
+    // A pooled connection can have died since its last use (host rebooted, idle NAT). Opening
+    // the channel fails before the command runs, so one retry on a fresh connection is safe.
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.connection(host, deadline);
+      let channel: ClientChannel;
+      try {
+        channel = await openExec(client, command, deadline - Date.now());
+      } catch (e) {
+        this.drop(host, client);
+        if (attempt === 0 && Date.now() < deadline) continue;
+        throw retryable(
+          ErrorType.Unreachable,
+          `ssh ${host.name}: cannot start command: ${msg(e)}`,
+          asError(e),
+        );
+      }
+      return this.collect(host, client, channel, deadline, timeoutMs, options.maxOutputBytes);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.conns.values()];
+    this.conns.clear();
+    await Promise.all(all.map((c) => endClient(c)));
+  }
+
+  private collect(
+    host: Host,
+    client: Client,
+    channel: ClientChannel,
+    deadline: number,
+    timeoutMs: number,
+    maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES,
+  ): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      const out = new Bounded(maxOutputBytes);
+      const err = new Bounded(maxOutputBytes);
+      let code: number | null = null;
+      let signal: string | null = null;
+      // Both streams are always read to the end: an unread stream fills its window and stalls the command.
+      channel.on('data', (d: Buffer) => out.push(d));
+      channel.stderr.on('data', (d: Buffer) => err.push(d));
+      channel.on('exit', (c: number | null, s?: string) => {
+        code = typeof c === 'number' ? c : null;
+        signal = s ?? null;
+      });
+      const timer = setTimeout(
+        () => {
+          // Best effort: OpenSSH refuses to signal root sessions ("requires privilege separation"), so
+          // a command that must not outlive its timeout should bound itself (e.g. coreutils timeout).
+          try {
+            channel.signal('KILL');
+          } catch {
+            // the channel is already closing
+          }
+          channel.close();
+          // The connection may be what hangs; the next exec starts on a fresh one.
+          this.drop(host, client, true);
+          reject(
+            retryable(
+              ErrorType.Unreachable,
+              `ssh ${host.name}: command did not finish within ${timeoutMs} ms`,
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      channel.on('close', () => {
+        clearTimeout(timer);
+        // OpenSSH always reports exit-status or exit-signal; neither means the connection went away.
+        if (code === null && signal === null) {
+          this.drop(host, client);
+          return reject(
+            retryable(
+              ErrorType.Unreachable,
+              `ssh ${host.name}: connection lost before the command reported its exit`,
+            ),
+          );
+        }
+        resolve({
+          code,
+          signal,
+          stdout: out.text(),
+          stderr: err.text(),
+          truncated: out.truncated || err.truncated,
+        });
+      });
+    });
+  }
+
+  private drop(host: Host, client: Client, graceful = false): void {
+    const k = keyOf(host);
+    const c = this.conns.get(k);
+    if (c && c.client === client) {
+      c.dead = true;
+      this.conns.delete(k);
+    }
+    // A dropped connection must not linger: its keepalive timer would keep the worker busy. A graceful
+    // end first flushes what was queued (the KILL signal for a timed-out command).
+    if (!graceful) return void client.destroy();
+    client.end();
+    setTimeout(() => client.destroy(), 1000).unref();
+  }
+
+  private connection(host: Host, deadline?: number): Promise<Client> {
+    if (this.closed) return Promise.reject(new Error('the SSH pool is closed'));
+    const k = keyOf(host);
+    const existing = this.conns.get(k);
+    if (existing && !existing.dead) return existing.ready;
+    const conn = this.open(host, deadline);
+    this.conns.set(k, conn);
+    conn.ready.catch(() => {
+      if (this.conns.get(k) === conn) this.conns.delete(k);
+    });
+    return conn.ready;
+  }
+
+  private open(host: Host, deadline?: number): Conn {
+    const client = new Client();
+    const conn: Conn = { client, dead: false, ready: Promise.resolve(client) };
+    if (!host.ssh) {
+      conn.dead = true;
+      conn.ready = Promise.reject(
+        nonRetryable(
+          ErrorType.BadConfiguration,
+          `host ${host.name} has no ssh section: add ssh.hostKey to it`,
+        ),
+      );
+      return conn;
+    }
+    let pinned: PinnedKey;
+    try {
+      pinned = parseHostKey(host.ssh.hostKey);
+    } catch (e) {
+      conn.dead = true;
+      conn.ready = Promise.reject(
+        nonRetryable(ErrorType.BadConfiguration, `host ${host.name} ssh.hostKey: ${msg(e)}`),
+      );
+      return conn;
+    }
+    const connectTimeoutMs = Math.min(
+      this.opts.connectTimeoutMs ?? 10_000,
+      deadline === undefined ? Infinity : Math.max(1, deadline - Date.now()),
+    );
+    let mismatch: ApplicationFailure | undefined;
+    const config: ConnectConfig = {
+      host: host.address,
+      port: host.ssh.port,
+      username: host.ssh.user ?? this.opts.user,
+      privateKey: this.opts.privateKey,
+      passphrase: this.opts.passphrase,
+      readyTimeout: connectTimeoutMs,
+      keepaliveInterval: this.opts.keepaliveIntervalMs ?? 5000,
+      keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
+      algorithms: { serverHostKey: hostKeyAlgorithms(pinned.type) },
+      hostVerifier: (key: Buffer) => {
+        if (key.equals(pinned.blob)) return true;
+        mismatch = nonRetryable(
+          ErrorType.HostKeyMismatch,
+          `ssh ${host.name} (${host.address}:${host.ssh?.port}): host key mismatch: the inventory pins ` +
+            `${pinned.type} ${fingerprint(pinned.blob)} but the host presented ${fingerprint(key)}. ` +
+            'Refusing to connect: the host was reinstalled, or something is impersonating it.',
+          { host: host.name, expected: fingerprint(pinned.blob), presented: fingerprint(key) },
+        );
+        return false;
+      },
+    };
+    conn.ready = new Promise<Client>((resolve, reject) => {
+      let settled = false;
+      const fail = (e: unknown) => {
+        conn.dead = true;
+        if (settled) return;
+        settled = true;
+        client.destroy();
+        reject(mismatch ?? classifySshError(host, e));
+      };
+      client.once('ready', () => {
+        settled = true;
+        resolve(client);
+      });
+      client.on('error', fail);
+      client.on('close', () => {
+        conn.dead = true;
+        if (!settled) fail(new Error('connection closed during the handshake'));
+      });
+      try {
+        client.connect(config);
+      } catch (e) {
+        // ssh2 throws synchronously for an unusable private key.
+        conn.dead = true;
+        settled = true;
+        reject(
+          nonRetryable(
+            ErrorType.BadConfiguration,
+            `ssh ${host.name}: ${msg(e)} (check credentials.ssh.privateKeyFile)`,
+          ),
+        );
+      }
+    });
+    return conn;
+  }
+}
+
+function endClient(c: Conn): Promise<void> {
+  return new Promise((resolve) => {
+    const client = c.client;
+    if (c.dead) {
+      client.destroy();
+      return resolve();
+    }
+    c.dead = true;
+    client.once('close', () => resolve());
+    client.end();
+    // A peer that never answers the disconnect must not hold close() up.
+    setTimeout(() => {
+      client.destroy();
+      resolve();
+    }, 1000).unref();
+  });
+}
+
+function classifySshError(host: Host, e: unknown): ApplicationFailure {
+  const err = e as { level?: string; code?: string; message?: string };
+  const where = `ssh ${host.ssh?.user ? `${host.ssh.user}@` : ''}${host.name} (${host.address}:${host.ssh?.port})`;
+  if (err.level === 'client-authentication')
+    return nonRetryable(
+      ErrorType.Authentication,
+      `${where}: authentication failed: ${err.message}: is the worker's public key in the host's authorized_keys?`,
+    );
+  return retryable(ErrorType.Unreachable, `${where}: ${err.message ?? String(e)}`, asError(e));
+}
+
+function openExec(client: Client, command: string, timeoutMs: number): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('no answer to the channel request')),
+      Math.max(1, timeoutMs),
+    );
+    try {
+      client.exec(command, (err, channel) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(channel);
+      });
+    } catch (e) {
+      clearTimeout(timer);
+      reject(e);
+    }
+  });
+}
+
+/** Keeps the first `limit` bytes and counts the rest. */
+class Bounded {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+  constructor(private readonly limit: number) {}
+  push(d: Buffer): void {
+    const room = this.limit - this.size;
+    if (room <= 0) {
+      this.truncated = true;
+      return;
+    }
+    const part = d.length > room ? d.subarray(0, room) : d;
+    if (part.length < d.length) this.truncated = true;
+    this.chunks.push(Buffer.from(part));
+    this.size += part.length;
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+function keyOf(host: Host): string {
+  return `${host.ssh?.user ?? ''}@${host.address}:${host.ssh?.port ?? 22}`;
+}
+
+function msg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function asError(e: unknown): Error | undefined {
+  return e instanceof Error ? e : undefined;
+}

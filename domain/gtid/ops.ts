@@ -1,0 +1,184 @@
+// The flavor-neutral facade: runbooks ask questions about GTID texts as the servers print them and
+// never branch on flavor. Results are plain JSON so they can go into workflow history as they are.
+import type { Flavor } from '../inventory';
+import {
+  compareMariadbPos,
+  formatGtid,
+  formatMariadbGtidList,
+  MariadbErrantEntry,
+  mariadbErrant,
+  mariadbPosMissing,
+  parseMariadbGtidPos,
+  parseMariadbGtidState,
+} from './mariadb';
+import {
+  formatMysqlGtidSet,
+  mysqlGtidCount,
+  mysqlGtidIsSubset,
+  mysqlGtidSubtract,
+  parseMysqlGtidSet,
+} from './mysql';
+import { GtidRelation } from './relation';
+
+export type ErrantTransactions =
+  | {
+      readonly flavor: 'mysql';
+      readonly errant: boolean;
+      /** Canonical GTID set of the errant transactions ('' when none). */
+      readonly gtidSet: string;
+      readonly count: number;
+      readonly summary: string;
+    }
+  | {
+      readonly flavor: 'mariadb';
+      readonly errant: boolean;
+      readonly entries: readonly MariadbErrantEntry[];
+      readonly summary: string;
+    };
+
+export interface NamedGtid {
+  readonly name: string;
+  /** MySQL: @@gtid_executed. MariaDB: a position (@@gtid_current_pos or @@gtid_slave_pos). */
+  readonly gtid: string;
+}
+
+export interface AdvancementRanking {
+  /** Most advanced first. Never puts a node before one that has strictly more; ties keep input order. */
+  readonly order: readonly string[];
+  /** A node whose position contains every other one, or null when none does (or no nodes). */
+  readonly mostAdvanced: string | null;
+  /** Pairs (in input order) where neither contains the other. */
+  readonly diverged: readonly (readonly [string, string])[];
+}
+
+export interface GtidOps {
+  readonly flavor: Flavor;
+  /** Canonical text. Throws GtidParseError on malformed input. */
+  normalize(gtid: string): string;
+  isEmpty(gtid: string): boolean;
+  /** `a` relative to `b`. */
+  compare(a: string, b: string): GtidRelation;
+  /** Whether `a` has everything `b` has. */
+  contains(a: string, b: string): boolean;
+  /** Whether `target` has applied everything in the primary's position `primary`. */
+  isCaughtUp(target: string, primary: string): boolean;
+  /** What `target` still lacks of `primary`, canonical ('' when caught up). */
+  missing(target: string, primary: string): string;
+  /**
+   * Transactions the replica has and the primary does not. MySQL: both @@gtid_executed.
+   * MariaDB: both @@gtid_binlog_state (per domain+server, so old primaries' writes are told apart).
+   */
+  errant(replica: string, primary: string): ErrantTransactions;
+  /** Orders nodes by how advanced their positions are. Node names must be unique. */
+  rank(nodes: readonly NamedGtid[]): AdvancementRanking;
+}
+
+export function gtidOps(flavor: Flavor): GtidOps {
+  return flavor === 'mysql' ? mysqlOps : mariadbOps;
+}
+
+// Scores are a linear extension of "contains": a strict superset always scores strictly higher, so
+// sorting by score never puts a node before one that has everything it has and more.
+type Score = readonly [number, number];
+
+function rankWith(
+  nodes: readonly NamedGtid[],
+  compare: (a: string, b: string) => GtidRelation,
+  score: (gtid: string) => Score,
+): AdvancementRanking {
+  const names = new Set<string>();
+  for (const n of nodes) {
+    if (names.has(n.name)) throw new Error(`cannot rank GTID positions: node "${n.name}" is listed twice`);
+    names.add(n.name);
+  }
+  const scored = nodes.map((n, index) => ({ name: n.name, gtid: n.gtid, index, score: score(n.gtid) }));
+  const order = [...scored]
+    .sort((x, y) => y.score[0] - x.score[0] || y.score[1] - x.score[1] || x.index - y.index)
+    .map((n) => n.name);
+  const diverged: [string, string][] = [];
+  const relations = scored.map(() => new Array<GtidRelation>(scored.length));
+  for (let i = 0; i < scored.length; i++) {
+    for (let j = i + 1; j < scored.length; j++) {
+      const r = compare(scored[i].gtid, scored[j].gtid);
+      relations[i][j] = r;
+      if (r === 'diverged') diverged.push([scored[i].name, scored[j].name]);
+    }
+  }
+  const top = order.length > 0 ? scored.find((n) => n.name === order[0]) : undefined;
+  const containsAll =
+    top !== undefined &&
+    scored.every((n) => {
+      if (n.index === top.index) return true;
+      const r = n.index > top.index ? relations[top.index][n.index] : relations[n.index][top.index];
+      // relations[i][j] is i relative to j: the top must be ahead of or equal to every other.
+      return r === 'equal' || r === (n.index > top.index ? 'ahead' : 'behind');
+    });
+  return { order, mostAdvanced: containsAll ? top.name : null, diverged };
+}
+
+function relationOfSets(aHasB: boolean, bHasA: boolean): GtidRelation {
+  if (aHasB && bHasA) return 'equal';
+  if (aHasB) return 'ahead';
+  if (bHasA) return 'behind';
+  return 'diverged';
+}
+
+const mysqlOps: GtidOps = {
+  flavor: 'mysql',
+  normalize: (gtid) => formatMysqlGtidSet(parseMysqlGtidSet(gtid)),
+  isEmpty: (gtid) => parseMysqlGtidSet(gtid).entries.length === 0,
+  compare(a, b) {
+    const sa = parseMysqlGtidSet(a);
+    const sb = parseMysqlGtidSet(b);
+    return relationOfSets(mysqlGtidIsSubset(sb, sa), mysqlGtidIsSubset(sa, sb));
+  },
+  contains: (a, b) => mysqlGtidIsSubset(parseMysqlGtidSet(b), parseMysqlGtidSet(a)),
+  isCaughtUp: (target, primary) => mysqlGtidIsSubset(parseMysqlGtidSet(primary), parseMysqlGtidSet(target)),
+  missing: (target, primary) =>
+    formatMysqlGtidSet(mysqlGtidSubtract(parseMysqlGtidSet(primary), parseMysqlGtidSet(target))),
+  errant(replica, primary) {
+    const set = mysqlGtidSubtract(parseMysqlGtidSet(replica), parseMysqlGtidSet(primary));
+    const gtidSet = formatMysqlGtidSet(set);
+    const count = mysqlGtidCount(set);
+    const summary =
+      count === 0
+        ? 'no errant transactions'
+        : `${count} errant transaction${count === 1 ? '' : 's'} not on the primary: ${gtidSet}`;
+    return { flavor: 'mysql', errant: count > 0, gtidSet, count, summary };
+  },
+  rank: (nodes) => rankWith(nodes, mysqlOps.compare, (gtid) => [mysqlGtidCount(parseMysqlGtidSet(gtid)), 0]),
+};
+
+const mariadbOps: GtidOps = {
+  flavor: 'mariadb',
+  normalize: (gtid) => formatMariadbGtidList(parseMariadbGtidPos(gtid)),
+  isEmpty: (gtid) => parseMariadbGtidPos(gtid).length === 0,
+  compare: (a, b) => compareMariadbPos(parseMariadbGtidPos(a), parseMariadbGtidPos(b)).relation,
+  contains(a, b) {
+    const r = mariadbOps.compare(a, b);
+    return r === 'equal' || r === 'ahead';
+  },
+  isCaughtUp: (target, primary) => mariadbOps.missing(target, primary) === '',
+  missing: (target, primary) =>
+    formatMariadbGtidList(mariadbPosMissing(parseMariadbGtidPos(target), parseMariadbGtidPos(primary))),
+  errant(replica, primary) {
+    const entries = mariadbErrant(parseMariadbGtidState(replica), parseMariadbGtidState(primary));
+    const summary =
+      entries.length === 0
+        ? 'no errant transactions'
+        : `errant transactions not on the primary: ${entries.map(describeErrant).join(', ')}`;
+    return { flavor: 'mariadb', errant: entries.length > 0, entries, summary };
+  },
+  rank: (nodes) =>
+    rankWith(nodes, mariadbOps.compare, (gtid) => {
+      const pos = parseMariadbGtidPos(gtid);
+      return [pos.reduce((sum, g) => sum + g.seq, 0), pos.length];
+    }),
+};
+
+function describeErrant(e: MariadbErrantEntry): string {
+  const gtid = formatGtid({ domain: e.domain, serverId: e.serverId, seq: e.replicaSeq });
+  return e.primarySeq === null
+    ? `${gtid} (primary has nothing from server ${e.serverId} in domain ${e.domain})`
+    : `${gtid} (primary has up to ${e.domain}-${e.serverId}-${e.primarySeq})`;
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 machine for successover: npm dependencies, the Debian packages the lab
+# and benchmarks use, and the Temporal CLI (dev server + UI) in the git-ignored .tools/bin.
+# Safe to rerun: each part checks first and only does what is missing. Needs root only when
+# Debian packages are missing; never stops or reconfigures services already on the machine.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TOOLS_BIN="$ROOT/.tools/bin"
+TEMPORAL_CLI_VERSION=v1.5.1
+# The CLI embeds its server; v1.5 embeds Server 1.29, which is what a source build reports.
+MIN_CLI=1.5
+MIN_SERVER=1.29
+MIN_NODE=20.19
+MIN_GO=1.25
+APT_PACKAGES=(mariadb-server mariadb-client mariadb-backup openssh-server haproxy iputils-arping iproute2 sysbench chromium)
+
+T_ALL=$EPOCHREALTIME
+T_PART=$T_ALL
+part() { T_PART=$EPOCHREALTIME; }
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1fs", b - a }'; }
+done_part() { printf '[setup] %-9s %s (%s)\n' "$1" "$2" "$(since "$T_PART")"; }
+missing=()
+
+# version_ge A B: true when dotted version A >= B.
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+
+# --- prerequisites that this script cannot install itself -----------------------------------
+part
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=("Node.js >= $MIN_NODE with npm (e.g. https://deb.nodesource.com: apt-get install nodejs)")
+elif ! version_ge "$(node -p 'process.versions.node')" "$MIN_NODE"; then
+  missing+=("Node.js >= $MIN_NODE (found $(node --version))")
+fi
+
+# --- npm dependencies -----------------------------------------------------------------------
+npm_stamp="$ROOT/node_modules/.successover-lock.sha256"
+lock_hash() { sha256sum package-lock.json | cut -d' ' -f1; }
+# Without a stamp (node_modules made by someone else), trust npm's own record of what it
+# installed (node_modules/.package-lock.json) when every required package matches the lock.
+installed_matches_lock() {
+  [ -f node_modules/.package-lock.json ] || return 1
+  node -e '
+    const lock = require("./package-lock.json").packages;
+    const have = require("./node_modules/.package-lock.json").packages;
+    const bad = Object.entries(lock).filter(([k, v]) => k && !v.optional && have[k]?.version !== v.version);
+    process.exit(bad.length ? 1 : 0);'
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  if [ -d node_modules ] && [ -f "$npm_stamp" ] && [ "$(cat "$npm_stamp")" = "$(lock_hash)" ]; then
+    done_part npm "node_modules matches package-lock.json, skipped npm ci"
+  elif [ -d node_modules ] && installed_matches_lock; then
+    lock_hash >"$npm_stamp"
+    done_part npm "node_modules matches package-lock.json (recorded), skipped npm ci"
+  else
+    echo "[setup] npm       running npm ci"
+    npm ci --no-audit --no-fund
+    lock_hash >"$npm_stamp"
+    done_part npm "npm ci done"
+  fi
+fi
+
+# --- Debian packages ------------------------------------------------------------------------
+part
+apt_missing=()
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null || true)
+for p in "${APT_PACKAGES[@]}"; do
+  grep -qx "$p install ok installed" <<<"$installed" || apt_missing+=("$p")
+done
+if [ ${#apt_missing[@]} -eq 0 ]; then
+  done_part packages "all present (${APT_PACKAGES[*]}), skipped"
+elif [ "$(id -u)" -ne 0 ]; then
+  missing+=("Debian packages (run as root): apt-get update && apt-get install -y ${apt_missing[*]}")
+else
+  echo "[setup] packages  installing ${apt_missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # Installing only: services the packages bring (mariadb, ssh) are left as the package sets them.
+  apt-get install -y -q "${apt_missing[@]}"
+  done_part packages "installed ${apt_missing[*]}"
+fi
+
+# --- Temporal CLI ---------------------------------------------------------------------------
+part
+# Accepts "temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)" and, for source builds that
+# report "0.0.0-DEV", the embedded Server version.
+temporal_ok() {
+  local out cli server
+  out=$("$1" --version 2>/dev/null) || return 1
+  TEMPORAL_VERSION=$out
+  cli=$(sed -nE 's/^temporal version v?([0-9]+\.[0-9]+(\.[0-9]+)?).*/\1/p' <<<"$out")
+  server=$(sed -nE 's/.*\(Server v?([0-9]+\.[0-9]+(\.[0-9]+)?).*/\1/p' <<<"$out")
+  if [ -n "$cli" ] && [ "$cli" != 0.0.0 ] && version_ge "$cli" "$MIN_CLI"; then return 0; fi
+  [ -n "$server" ] && version_ge "$server" "$MIN_SERVER"
+}
+
+wait_for_other_build() {
+  local pids
+  while pids=$(pgrep -f "go install github.com/temporalio/cli" || true) && [ -n "$pids" ]; do
+    echo "[setup] temporal  another build is running (pid $(echo $pids | tr '\n' ' ')); waiting for it"
+    sleep 15
+  done
+}
+
+build_temporal() {
+  local attempt log
+  log=$(mktemp)
+  for attempt in 1 2; do
+    echo "[setup] temporal  building $TEMPORAL_CLI_VERSION into .tools/bin (attempt $attempt, takes 2-3 min)"
+    # A module download once stalled for minutes without an error: bound it and report progress.
+    CGO_ENABLED=0 GOBIN="$TOOLS_BIN" timeout 600 \
+      go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" >"$log" 2>&1 &
+    local pid=$! start=$SECONDS
+    while kill -0 "$pid" 2>/dev/null; do
+      sleep 15
+      kill -0 "$pid" 2>/dev/null || break
+      echo "[setup] temporal  ... $((SECONDS - start))s: $(tail -n1 "$log" | cut -c1-100)"
+    done
+    if wait "$pid" && temporal_ok "$TOOLS_BIN/temporal"; then
+      rm -f "$log"
+      return 0
+    fi
+    echo "[setup] temporal  attempt $attempt failed:" >&2
+    tail -n 20 "$log" >&2
+  done
+  rm -f "$log"
+  return 1
+}
+
+mkdir -p "$TOOLS_BIN"
+if [ -x "$TOOLS_BIN/temporal" ] && temporal_ok "$TOOLS_BIN/temporal"; then
+  done_part temporal "$TEMPORAL_VERSION in .tools/bin, skipped"
+else
+  wait_for_other_build
+  path_temporal=$(PATH="${PATH//$TOOLS_BIN:/}" command -v temporal || true)
+  if [ -x "$TOOLS_BIN/temporal" ] && temporal_ok "$TOOLS_BIN/temporal"; then
+    done_part temporal "$("$TOOLS_BIN/temporal" --version) in .tools/bin (built by the other run)"
+  elif [ -n "$path_temporal" ] && temporal_ok "$path_temporal"; then
+    ln -sf "$path_temporal" "$TOOLS_BIN/temporal"
+    done_part temporal "using $path_temporal ($("$path_temporal" --version)), linked into .tools/bin"
+  elif ! command -v go >/dev/null; then
+    missing+=("Go >= $MIN_GO to build the Temporal CLI (https://go.dev/dl/), or a temporal CLI >= v$MIN_CLI on PATH")
+  elif ! version_ge "$(go env GOVERSION | sed 's/^go//')" "$MIN_GO"; then
+    missing+=("Go >= $MIN_GO to build the Temporal CLI (found $(go env GOVERSION))")
+  elif rm -f "$TOOLS_BIN/temporal" && build_temporal; then
+    done_part temporal "built $("$TOOLS_BIN/temporal" --version)"
+  else
+    echo "[setup] temporal  build failed twice; see the output above" >&2
+    exit 1
+  fi
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[setup] cannot finish: install these, then run npm run setup again:" >&2
+  for m in "${missing[@]}"; do echo "  - $m" >&2; done
+  exit 1
+fi
+echo "[setup] ready ($(since "$T_ALL") total)"

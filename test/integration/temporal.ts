@@ -1,0 +1,64 @@
+// Helpers for integration tests on the run's shared dev server (see globalSetup).
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { createWorker, type SuccessoverWorker } from '../../worker/index';
+import { testEnv } from './testEnv';
+
+let client: Promise<Client> | undefined;
+let nativeConnection: Promise<NativeConnection> | undefined;
+
+/** A client on the shared dev server; one per test file, closed after the file's tests. */
+export function testClient(): Promise<Client> {
+  client ??= Connection.connect({ address: testEnv('address') }).then(
+    (connection) => new Client({ connection, namespace: testEnv('namespace') }),
+  );
+  return client;
+}
+
+function workerConnection(): Promise<NativeConnection> {
+  nativeConnection ??= NativeConnection.connect({ address: testEnv('address') });
+  return nativeConnection;
+}
+
+afterAll(async () => {
+  await (await client)?.connection.close();
+  await (await nativeConnection)?.close();
+  client = nativeConnection = undefined;
+});
+
+export interface WithWorkerContext {
+  client: Client;
+  /** A task queue of this worker alone: start workflows on it. */
+  taskQueue: string;
+  worker: SuccessoverWorker;
+}
+
+export interface WithWorkerOptions {
+  /** Where the inventory's passwordEnv secrets are read; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs fn while a successover worker (prebuilt bundle, the given inventory) polls a fresh task
+ * queue; shuts the worker down afterwards, also when fn throws.
+ */
+export async function withWorker<R>(
+  inventoryPath: string,
+  fn: (ctx: WithWorkerContext) => Promise<R>,
+  opts: WithWorkerOptions = {},
+): Promise<R> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await createWorker({
+    inventoryPath,
+    connection: await workerConnection(),
+    namespace: testEnv('namespace'),
+    taskQueue,
+    workflowBundle: { codePath: testEnv('bundle') },
+    env: opts.env,
+    logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
+  });
+  const c = await testClient();
+  return worker.runUntil(() => fn({ client: c, taskQueue, worker }));
+}

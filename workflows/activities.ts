@@ -1,0 +1,36 @@
+// The activity proxy runbooks share, and `call`, which gives every call a summary the UI shows.
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+/** Ordinary steps: short, retried with backoff; a non-retryable failure stops at once. */
+export const defaultOptions: ActivityOptions = {
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 10 },
+};
+
+/**
+ * The critical section heartbeats every step, so a worker that dies inside it is noticed in
+ * seconds and the (idempotent) activity resumes on another worker.
+ */
+export const criticalOptions: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '5 seconds',
+  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 5 },
+};
+
+export const acts = proxyActivities<Activities>(defaultOptions);
+
+type OneArg = (arg: never) => Promise<unknown>;
+
+/** Calls an activity with a summary (shown in the UI's event history and timeline). */
+export function call<F extends OneArg>(
+  fn: F,
+  summary: string,
+  arg: Parameters<F>[0],
+  options: ActivityOptions = defaultOptions,
+): Promise<Awaited<ReturnType<F>>> {
+  const proxied = fn as unknown as {
+    executeWithOptions(o: ActivityOptions, args: [Parameters<F>[0]]): Promise<Awaited<ReturnType<F>>>;
+  };
+  return proxied.executeWithOptions({ ...options, summary }, [arg]);
+}

@@ -1,0 +1,160 @@
+// Planned successover: move the primary role from a live primary to a replica with a write
+// blackout of well under a second and no acknowledged write lost (DESIGN.md, seed 004).
+//
+// Point of no return: the target's promotion (inside the critical section). Before it, every
+// failure compensates back to the original state; after it, the run only rolls forward.
+import { CancellationScope, upsertSearchAttributes, ApplicationFailure } from '@temporalio/workflow';
+import { gtidOps } from '../domain/gtid';
+import { findPrimary, preflightPlanned } from '../domain/preflight';
+import {
+  parseInput,
+  PlannedSuccessoverInputSchema,
+  RUNBOOKS,
+  type PlannedSuccessoverInput,
+  type PlannedSuccessoverResult,
+} from '../domain/runbook';
+import { acts, call, criticalOptions } from './activities';
+import { failureMessage, refused, Runbook } from './runbook';
+import { verifyInvariants } from './verify';
+
+export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<PlannedSuccessoverResult> {
+  const input = validated(raw);
+  const { cluster } = input;
+  const run = new Runbook(RUNBOOKS.planned, cluster);
+  upsertSearchAttributes({ Cluster: [cluster], Runbook: [RUNBOOKS.planned] });
+
+  // 1. Lock the cluster: one runbook per cluster at a time.
+  run.enterPhase('lock');
+  await run.step('lock', undefined, () =>
+    call(acts.acquireClusterLock, `lock cluster ${cluster}`, { cluster, runbook: RUNBOOKS.planned }),
+  );
+  try {
+    // 2. Discover and preflight: refuse before anything changes.
+    run.enterPhase('preflight');
+    const spec = await run.step('load cluster spec', undefined, () =>
+      call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
+    );
+    const before = await run.step('discover', undefined, () =>
+      call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
+    );
+    const found = findPrimary(spec, before.topology);
+    if ('refusal' in found) throw refused(RUNBOOKS.planned, cluster, [found.refusal]);
+    const longTransactions = await run.step('long transactions', found.primary, () =>
+      call(acts.longTransactions, `long transactions on ${found.primary}`, {
+        cluster,
+        host: found.primary,
+        thresholdSeconds: spec.policy.longTransactionSeconds,
+      }),
+    );
+    const preflight = preflightPlanned({
+      cluster: spec,
+      topology: before.topology,
+      request: input,
+      longTransactions,
+      gtid: gtidOps(spec.flavor),
+    });
+    if (!preflight.ok) throw refused(RUNBOOKS.planned, cluster, preflight.refusals);
+    const { primary, target, warnings, forced, ranking } = preflight.decision;
+    run.enterPhase('preflight', `${primary} → ${target}${forced.length ? ` (forced: ${forced.join('; ')})` : ''}`);
+
+    const plan = await run.step('plan', undefined, () =>
+      call(acts.planSuccessover, `plan ${primary} → ${target}`, { ...input, primary, target }),
+    );
+    const common = { ok: true as const, cluster, primary, target, warnings, forced, ranking, plan };
+    if (input.dryRun) {
+      run.enterPhase('done', 'dry run: nothing was changed');
+      return { ...common, dryRun: true, blackoutMs: null, timeline: run.timeline, topology: before.view };
+    }
+
+    // 2b. Catch up while writes still flow, so the wait inside the blackout is short.
+    run.enterPhase('catch-up');
+    const snapshot = await run.step('snapshot position', primary, () =>
+      call(acts.gtidPosition, `read the GTID position of ${primary}`, { cluster, host: primary }),
+    );
+    await run.step('catch up', target, () =>
+      call(acts.waitUntilApplied, `${target} applies ${primary}'s position`, {
+        cluster,
+        host: target,
+        position: snapshot.position,
+        timeoutSeconds: input.waitTimeoutSeconds,
+      }),
+    );
+
+    // 3-9. The critical section, in one activity so no engine round trip lands inside the
+    // blackout: read-only, kill loop, final position, wait, PROMOTE (point of no return),
+    // move traffic, stop the kill loop. Each step is idempotent, so a retry resumes safely.
+    run.enterPhase('critical-section', `${primary} read-only → ${target} writable`);
+    let critical;
+    try {
+      critical = await call(
+        acts.runCriticalSection,
+        `switch writes ${primary} → ${target}`,
+        {
+          cluster,
+          primary,
+          target,
+          waitTimeoutSeconds: input.waitTimeoutSeconds,
+          readOnlyTimeoutSeconds: input.readOnlyTimeoutSeconds,
+          killIntervalMs: input.killIntervalMs,
+        },
+        criticalOptions,
+      );
+    } catch (e) {
+      // Before the point of no return: put the old primary back as it was, then fail clearly.
+      run.enterPhase('compensate', failureMessage(e));
+      const undone = await CancellationScope.nonCancellable(() =>
+        run.step('compensate', primary, () =>
+          call(acts.compensateCriticalSection, `restore ${primary} as primary`, { cluster, primary, target }),
+        ),
+      );
+      if (undone.pastPointOfNoReturn) throw e; // promoted: the retry policy rolls forward, never back
+      throw ApplicationFailure.create({
+        type: 'Compensated',
+        message: `planned successover ${primary} → ${target} on ${cluster} failed before promotion and was undone (${primary} is writable again): ${failureMessage(e)}`,
+        nonRetryable: true,
+      });
+    }
+    run.record(critical.steps);
+
+    // 10. Repoint the other replicas and the old primary (as a read-only replica) to the target.
+    run.enterPhase('repoint');
+    const others = spec.hosts.map((h) => h.name).filter((h) => h !== target);
+    await Promise.all(
+      others.map((host) =>
+        run.step('repoint', host, () =>
+          call(acts.repoint, `repoint ${host} to ${target}`, {
+            cluster,
+            host,
+            source: target,
+            demote: host === primary,
+          }),
+        ),
+      ),
+    );
+
+    // 11. Verify the invariants and return the timeline.
+    run.enterPhase('verify');
+    const after = await verifyInvariants(run, cluster, target);
+    run.enterPhase('done', `${primary} → ${target} in ${critical.blackoutMs} ms of write blackout`);
+    return {
+      ...common,
+      plan: critical.commands,
+      dryRun: false,
+      blackoutMs: critical.blackoutMs,
+      timeline: run.timeline,
+      topology: after.view,
+    };
+  } finally {
+    await CancellationScope.nonCancellable(() =>
+      call(acts.releaseClusterLock, `unlock cluster ${cluster}`, { cluster }),
+    );
+  }
+}
+
+function validated(raw: PlannedSuccessoverInput) {
+  try {
+    return parseInput(PlannedSuccessoverInputSchema, RUNBOOKS.planned, raw);
+  } catch (e) {
+    throw ApplicationFailure.create({ type: 'BadInput', message: (e as Error).message, nonRetryable: true });
+  }
+}

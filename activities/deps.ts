@@ -1,5 +1,6 @@
 // What the activity factory receives. Secrets live only here, on the worker: they never enter
 // workflow inputs, results or history.
+import type { Client } from '@temporalio/client';
 import type { Inventory } from '../domain/inventory';
 
 export interface Account {
@@ -18,4 +19,6 @@ export interface Secrets {
 export interface ActivityDeps {
   inventory: Inventory;
   secrets: Secrets;
+  /** For activities that talk to Temporal itself (the cluster lock). */
+  temporal?: { client: Client; taskQueue: string };
 }

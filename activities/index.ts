@@ -2,7 +2,15 @@
 // one line. A factory that opens resources (pools, SSH connections) registers their cleanup with
 // resources.onClose so the worker releases them on shutdown.
 import type { ActivityDeps } from './deps';
+import type { Cluster } from '../domain/inventory';
 import { createClusterActivities } from './cluster';
+import { ErrorType, nonRetryable } from './errors';
+import { createLockActivities } from './lock';
+import { createSqlActivities } from './sql';
+import { SqlPools } from './sql/pools';
+import { SshPool } from './ssh';
+import { createSuccessoverActivities } from './successover';
+import { createRouter, type TrafficRouter } from './traffic/router';
 
 export type Closer = () => unknown;
 
@@ -28,12 +36,47 @@ export class ActivityResources {
   }
 }
 
-export function createActivities(
-  deps: ActivityDeps,
-  _resources: ActivityResources = new ActivityResources(),
-) {
+export function createActivities(deps: ActivityDeps, resources: ActivityResources = new ActivityResources()) {
+  const pools = new SqlPools(deps.secrets.mysql);
+  resources.onClose(() => pools.close());
+  const ssh = deps.secrets.ssh
+    ? new SshPool({ user: deps.secrets.ssh.user, privateKey: deps.secrets.ssh.privateKey })
+    : undefined;
+  if (ssh) resources.onClose(() => ssh.close());
+  const routers = new Map<string, TrafficRouter>();
+  const routerFor = (cluster: Cluster): TrafficRouter => {
+    let r = routers.get(cluster.name);
+    if (!r) routers.set(cluster.name, (r = createRouter(cluster, { ssh })));
+    return r;
+  };
+  const sql = createSqlActivities(deps, { pools });
+  const lock = deps.temporal
+    ? createLockActivities(deps.temporal)
+    : {
+        acquireClusterLock: noTemporal('acquireClusterLock'),
+        releaseClusterLock: noTemporal('releaseClusterLock'),
+      };
   return {
     ...createClusterActivities(deps),
+    ...sql.activities,
+    ...lock,
+    ...createSuccessoverActivities(deps, {
+      pools,
+      sql: sql.activities,
+      routerFor,
+      warmSsh: async (hosts) => {
+        if (ssh) await ssh.warm(hosts.filter((h) => h.ssh));
+      },
+    }),
+  };
+}
+
+function noTemporal(name: string): (arg: { cluster: string; runbook?: string }) => Promise<never> {
+  return async () => {
+    throw nonRetryable(
+      ErrorType.BadConfiguration,
+      `${name} needs a Temporal client: build the worker with createWorker`,
+    );
   };
 }
 

@@ -14,12 +14,19 @@ export interface LockDeps {
 export function createLockActivities({ client, taskQueue }: LockDeps) {
   const self = (runbook: string): LockHolder => {
     const run = Context.current().info.workflowExecution;
-    if (!run) throw nonRetryable(ErrorType.BadConfiguration, 'the cluster lock is taken by a runbook workflow only');
+    if (!run)
+      throw nonRetryable(ErrorType.BadConfiguration, 'the cluster lock is taken by a runbook workflow only');
     return { workflowId: run.workflowId, runId: run.runId, runbook };
   };
 
   return {
-    async acquireClusterLock({ cluster, runbook }: { cluster: string; runbook: string }): Promise<LockHolder> {
+    async acquireClusterLock({
+      cluster,
+      runbook,
+    }: {
+      cluster: string;
+      runbook: string;
+    }): Promise<LockHolder> {
       const holder = self(runbook);
       const workflowId = lockWorkflowId(cluster);
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -59,10 +66,15 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
             { holder: current },
           );
         await lock
-          .terminate(`holder ${current.workflowId} (run ${current.runId}) ended (${status}) without releasing`)
+          .terminate(
+            `holder ${current.workflowId} (run ${current.runId}) ended (${status}) without releasing`,
+          )
           .catch((e: unknown) => (e instanceof WorkflowNotFoundError ? undefined : Promise.reject(e)));
       }
-      throw nonRetryable(ErrorType.Refused, `cluster ${cluster}: could not take the lock after 3 attempts; try again`);
+      throw nonRetryable(
+        ErrorType.Refused,
+        `cluster ${cluster}: could not take the lock after 3 attempts; try again`,
+      );
     },
 
     async releaseClusterLock({ cluster }: { cluster: string }): Promise<void> {

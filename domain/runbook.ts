@@ -16,7 +16,9 @@ export type RunbookName = (typeof RUNBOOKS)[keyof typeof RUNBOOKS];
 export const workflowIdFor = (runbook: RunbookName, cluster: string): string => `${runbook}/${cluster}`;
 export const lockWorkflowId = (cluster: string): string => `cluster-lock/${cluster}`;
 
-const clusterName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a cluster name from the inventory');
+const clusterName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a cluster name from the inventory');
 
 export const PlannedSuccessoverInputSchema = z.strictObject({
   cluster: clusterName,

@@ -1,6 +1,7 @@
 // Builds the successover worker: inventory and secrets loaded here, on the worker side, and handed
 // to the activities; workflows see only names and secret-free specs. The CLI and the tests share it.
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { createActivities, ActivityResources } from '../activities';
@@ -15,6 +16,8 @@ export const WORKFLOWS_PATH = join(__dirname, '..', 'workflows', 'index.ts');
 export interface CreateWorkerOptions {
   inventoryPath: string;
   connection: NativeConnection;
+  /** For activities that talk to Temporal (the cluster lock). */
+  client: Client;
   taskQueue?: string;
   namespace?: string;
   /** A bundle made once by bundleWorkflowCode (tests); omitted: workflows/ is bundled now (~1.5 s). */
@@ -41,7 +44,10 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Successov
   const inventory = loadInventory(opts.inventoryPath);
   const secrets = resolveSecrets(inventory, opts.inventoryPath, opts.env ?? process.env);
   const resources = new ActivityResources();
-  const activities = createActivities({ inventory, secrets }, resources);
+  const activities = createActivities(
+    { inventory, secrets, temporal: { client: opts.client, taskQueue } },
+    resources,
+  );
   const code = opts.workflowBundle
     ? { workflowBundle: opts.workflowBundle }
     : { workflowsPath: WORKFLOWS_PATH };

@@ -2,7 +2,7 @@
 // SIGINT/SIGTERM let running activities finish (up to the shutdown grace time) before exiting.
 import { Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
-import { connectWorker } from '../temporal/connection';
+import { connectClient, connectWorker } from '../temporal/connection';
 import { createWorker, DEFAULT_TASK_QUEUE } from './index';
 
 export interface WorkerMainOptions {
@@ -44,10 +44,12 @@ export async function runWorkerMain(opts: WorkerMainOptions): Promise<void> {
   });
   const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
   const { connection, namespace, address } = await connectWorker(env);
+  const client = await connectClient(env);
   try {
     const w = await createWorker({
       inventoryPath: opts.inventoryPath,
       connection,
+      client,
       taskQueue,
       namespace,
       env,
@@ -66,6 +68,7 @@ export async function runWorkerMain(opts: WorkerMainOptions): Promise<void> {
     await w.run();
     log.info({ taskQueue }, 'worker stopped');
   } finally {
+    await client.connection.close();
     await connection.close();
   }
 }

@@ -5,7 +5,12 @@ import type { Activities } from '../activities';
 /** Ordinary steps: short, retried with backoff; a non-retryable failure stops at once. */
 export const defaultOptions: ActivityOptions = {
   startToCloseTimeout: '60 seconds',
-  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 10 },
+  retry: {
+    initialInterval: '200 ms',
+    backoffCoefficient: 2,
+    maximumInterval: '5 seconds',
+    maximumAttempts: 10,
+  },
 };
 
 /**
@@ -15,7 +20,12 @@ export const defaultOptions: ActivityOptions = {
 export const criticalOptions: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '5 seconds',
-  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 5 },
+  retry: {
+    initialInterval: '200 ms',
+    backoffCoefficient: 2,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 5,
+  },
 };
 
 export const acts = proxyActivities<Activities>(defaultOptions);

@@ -1,2 +1,4 @@
 // Every workflow the worker registers (the bundler starts here). One export line per runbook.
 export { describeCluster } from './describeCluster';
+export { clusterLock } from './clusterLock';
+export { plannedSuccessover } from './plannedSuccessover';

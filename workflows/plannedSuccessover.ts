@@ -55,7 +55,10 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
     });
     if (!preflight.ok) throw refused(RUNBOOKS.planned, cluster, preflight.refusals);
     const { primary, target, warnings, forced, ranking } = preflight.decision;
-    run.enterPhase('preflight', `${primary} → ${target}${forced.length ? ` (forced: ${forced.join('; ')})` : ''}`);
+    run.enterPhase(
+      'preflight',
+      `${primary} → ${target}${forced.length ? ` (forced: ${forced.join('; ')})` : ''}`,
+    );
 
     const plan = await run.step('plan', undefined, () =>
       call(acts.planSuccessover, `plan ${primary} → ${target}`, { ...input, primary, target }),

@@ -37,7 +37,12 @@ export class Runbook {
   }
 
   /** Runs one step and records it: start, end, duration, host, and how it ended. */
-  async step<T>(step: string, host: string | undefined, fn: () => Promise<T>, detail?: (r: T) => string): Promise<T> {
+  async step<T>(
+    step: string,
+    host: string | undefined,
+    fn: () => Promise<T>,
+    detail?: (r: T) => string,
+  ): Promise<T> {
     const entry: TimelineStep = { step, host, start: new Date().toISOString(), status: 'running' };
     this.timeline.push(entry);
     setCurrentDetails(`**${this.phase}**: ${step}${host ? ` on ${host}` : ''}`);

@@ -5,12 +5,22 @@ import { checkInvariants } from '../domain/invariants';
 import { acts, call } from './activities';
 import type { Runbook } from './runbook';
 
-export async function verifyInvariants(run: Runbook, cluster: string, primary: string, excluded: string[] = []) {
+export async function verifyInvariants(
+  run: Runbook,
+  cluster: string,
+  primary: string,
+  excluded: string[] = [],
+) {
   return run.step('verify invariants', primary, async () => {
     let violations: string[] = [];
     for (let attempt = 0; attempt < 20; attempt++) {
       const seen = await call(acts.inspectCluster, `verify ${cluster}`, { cluster });
-      violations = checkInvariants({ topology: seen.topology, primary, trafficHolders: seen.trafficHolders, excluded });
+      violations = checkInvariants({
+        topology: seen.topology,
+        primary,
+        trafficHolders: seen.trafficHolders,
+        excluded,
+      });
       if (violations.length === 0) return seen;
       await sleep(500);
     }

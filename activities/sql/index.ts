@@ -84,8 +84,11 @@ const ER_LOCK_WAIT_TIMEOUT = 1205;
 const REPLICA_HEARTBEAT_SECONDS = 1;
 const REPLICA_CONNECT_RETRY_SECONDS = 1;
 
-export function createSqlActivities(deps: ActivityDeps, options: { connectTimeoutMs?: number } = {}) {
-  const pools = new SqlPools(deps.secrets.mysql, options);
+export function createSqlActivities(
+  deps: ActivityDeps,
+  options: { connectTimeoutMs?: number; pools?: SqlPools } = {},
+) {
+  const pools = options.pools ?? new SqlPools(deps.secrets.mysql, options);
 
   function lookup(ref: HostRef): { cluster: Cluster; host: Host; dialect: Dialect } {
     const cluster = deps.inventory.clusters.find((c) => c.name === ref.cluster);

@@ -38,6 +38,11 @@ export class SqlPools {
     return p;
   }
 
+  /** A connection the caller holds and releases (the critical section keeps its own). */
+  connection(e: Endpoint): Promise<PoolConnection> {
+    return this.pool(e).getConnection();
+  }
+
   /** Runs fn on one connection; a connection that failed is destroyed, not returned to the pool. */
   async with<T>(e: Endpoint, fn: (c: PoolConnection) => Promise<T>): Promise<T> {
     const c = await this.pool(e).getConnection();

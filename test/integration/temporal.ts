@@ -50,15 +50,16 @@ export async function withWorker<R>(
   opts: WithWorkerOptions = {},
 ): Promise<R> {
   const taskQueue = `test-${randomUUID()}`;
+  const c = await testClient();
   const worker = await createWorker({
     inventoryPath,
     connection: await workerConnection(),
+    client: c,
     namespace: testEnv('namespace'),
     taskQueue,
     workflowBundle: { codePath: testEnv('bundle') },
     env: opts.env,
     logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
   });
-  const c = await testClient();
   return worker.runUntil(() => fn({ client: c, taskQueue, worker }));
 }

@@ -1,0 +1,417 @@
+// The planned successover's own activities. The critical section runs in ONE activity so no
+// engine round trip lands inside the write blackout; each of its steps is idempotent, reported
+// as a heartbeat while it runs and as a timeline entry when done, so a retry after a worker
+// crash resumes safely and the UI shows where it is.
+import { Context } from '@temporalio/activity';
+import type { PoolConnection } from 'mysql2/promise';
+import { dialectFor, killableSessions, type Dialect, type Statement } from '../domain/dialects';
+import type { Cluster, Host } from '../domain/inventory';
+import type { PlannedCommandView, TimelineStep, TopologyNodeView } from '../domain/runbook';
+import type { NodeState, Topology } from '../domain/topology';
+import type { ActivityDeps } from './deps';
+import { ErrorType, classifySqlError, nonRetryable } from './errors';
+import { failpoint } from './failpoints';
+import type { SqlActivities, HostTopology } from './sql';
+import type { SqlPools } from './sql/pools';
+import { execute, probe, redacted } from './sql/run';
+import type { TrafficRouter } from './traffic/router';
+
+export interface SuccessoverShared {
+  pools: SqlPools;
+  sql: SqlActivities;
+  routerFor(cluster: Cluster): TrafficRouter;
+  /** Opens SSH connections ahead of the critical section (a new one costs a handshake). */
+  warmSsh(hosts: Host[]): Promise<void>;
+}
+
+export interface InspectResult {
+  topology: Topology;
+  /** Hosts holding the writer traffic; null when the cluster has no traffic router. */
+  trafficHolders: string[] | null;
+  view: TopologyNodeView[];
+}
+
+export interface CriticalSectionInput {
+  cluster: string;
+  primary: string;
+  target: string;
+  waitTimeoutSeconds: number;
+  readOnlyTimeoutSeconds: number;
+  killIntervalMs: number;
+}
+
+export interface CriticalSectionResult {
+  steps: TimelineStep[];
+  blackoutMs: number;
+  kills: number;
+  commands: PlannedCommandView[];
+  /** True when a retry found the target already promoted and only rolled forward. */
+  resumed: boolean;
+}
+
+const ER_NO_SUCH_THREAD = 1094;
+const POSITION = '<final GTID position of the primary>';
+
+export function toNodeState(h: HostTopology): NodeState {
+  const r = h.replication;
+  return {
+    name: h.host,
+    reachable: h.reachable,
+    ...(h.error ? { error: h.error } : {}),
+    version: h.facts?.version,
+    readOnly: h.facts ? h.facts.readOnly || h.facts.superReadOnly === true : undefined,
+    replication: r
+      ? {
+          source: h.sourceName ?? `${r.sourceHost}:${r.sourcePort}`,
+          ioRunning: r.ioRunning,
+          sqlRunning: r.sqlRunning === 'yes',
+          lagSeconds: r.lagSeconds,
+          ioError: r.lastIoError,
+          sqlError: r.lastSqlError,
+        }
+      : null,
+    gtidExecuted: h.gtid?.current,
+    gtidHistory: h.gtid ? (h.gtid.binlogState ?? h.gtid.current) : undefined,
+  };
+}
+
+export function toView(n: NodeState): TopologyNodeView {
+  return {
+    name: n.name,
+    role: n.readOnly === false ? 'primary' : n.replication ? 'replica' : 'unknown',
+    readOnly: n.readOnly ?? null,
+    source: n.replication?.source ?? null,
+    ioRunning: n.replication?.ioRunning ?? null,
+    sqlRunning: n.replication?.sqlRunning ?? null,
+    lagSeconds: n.replication?.lagSeconds ?? null,
+    gtid: n.gtidExecuted ?? null,
+    version: n.version ?? null,
+    error: n.error ?? n.replication?.sqlError ?? (n.replication?.ioError || null),
+  };
+}
+
+export function createSuccessoverActivities(deps: ActivityDeps, shared: SuccessoverShared) {
+  function clusterOf(name: string): Cluster {
+    const c = deps.inventory.clusters.find((x) => x.name === name);
+    if (!c)
+      throw nonRetryable(ErrorType.BadConfiguration, `unknown cluster "${name}" in the worker's inventory`);
+    return c;
+  }
+  function hostOf(cluster: Cluster, name: string): Host {
+    const h = cluster.hosts.find((x) => x.name === name);
+    if (!h)
+      throw nonRetryable(ErrorType.BadConfiguration, `unknown host "${name}" in cluster ${cluster.name}`);
+    return h;
+  }
+
+  /** Runs fn on a dedicated pooled connection held for the whole critical section. */
+  async function connect(host: Host, operation: string): Promise<PoolConnection> {
+    try {
+      return await shared.pools.connection(host);
+    } catch (e) {
+      throw classifySqlError(host.name, operation, e);
+    }
+  }
+
+  return {
+    async inspectCluster({ cluster }: { cluster: string }): Promise<InspectResult> {
+      const spec = clusterOf(cluster);
+      const router = shared.routerFor(spec);
+      const [seen, holders] = await Promise.all([
+        shared.sql.discoverTopology({ cluster }),
+        router.type === 'none' ? Promise.resolve(null) : router.holders(),
+      ]);
+      const nodes = seen.hosts.map(toNodeState);
+      return {
+        topology: { cluster, nodes },
+        trafficHolders: holders ? holders.holders : null,
+        view: nodes.map(toView),
+      };
+    },
+
+    /** Every statement and command the run would send, for dry runs and the UI. */
+    async planSuccessover(
+      input: { cluster: string; primary: string; target: string } & Partial<CriticalSectionInput>,
+    ) {
+      const spec = clusterOf(input.cluster);
+      const d = dialectFor(spec.flavor);
+      const router = shared.routerFor(spec);
+      const { primary, target } = input;
+      const sql = (step: string, host: string, statements: Statement[]): PlannedCommandView[] =>
+        statements.map((s) => ({ step, on: `sql ${host}`, command: s.redacted }));
+      const others = spec.hosts.filter((h) => h.name !== target);
+      const targetHost = hostOf(spec, target);
+      return [
+        ...sql('catch up: snapshot position', primary, d.gtidPosition().statements),
+        ...sql(
+          'catch up: wait',
+          target,
+          d.waitUntilApplied('<snapshot position>', input.waitTimeoutSeconds ?? 10).statements,
+        ),
+        ...sql('read-only', primary, d.readOnlyOn(input.readOnlyTimeoutSeconds ?? 5)),
+        ...sql(`kill loop every ${input.killIntervalMs ?? 100} ms`, primary, [
+          ...d.sessions().statements,
+          d.kill(0),
+        ]),
+        ...sql('final position', primary, d.gtidPosition().statements),
+        ...sql(
+          'wait for target',
+          target,
+          d.waitUntilApplied(POSITION, input.waitTimeoutSeconds ?? 10).statements,
+        ),
+        ...sql('promote (point of no return)', target, [...d.stopAndForgetReplication(), ...d.readOnlyOff()]),
+        ...router.plan('attach', target).map((c) => ({ step: 'traffic to target', ...c })),
+        ...router.plan('detach', primary).map((c) => ({ step: 'traffic off old primary', ...c })),
+        ...others.flatMap((h) =>
+          sql(
+            'repoint',
+            h.name,
+            d.repoint({
+              sourceHost: targetHost.address,
+              sourcePort: targetHost.port,
+              user: deps.secrets.replication.user,
+              password: deps.secrets.replication.password,
+              demote: h.name === primary,
+              connectRetrySeconds: 1,
+              heartbeatPeriodSeconds: 1,
+            }),
+          ),
+        ),
+      ];
+    },
+
+    async runCriticalSection(input: CriticalSectionInput): Promise<CriticalSectionResult> {
+      const ctx = Context.current();
+      const spec = clusterOf(input.cluster);
+      const d = dialectFor(spec.flavor);
+      const router = shared.routerFor(spec);
+      const primary = hostOf(spec, input.primary);
+      const target = hostOf(spec, input.target);
+      const steps: TimelineStep[] = [];
+      const commands: PlannedCommandView[] = [];
+
+      // Prepare outside the blackout: connections open, SSH handshakes done.
+      await shared.warmSsh([primary, target]);
+      const p = await connect(primary, 'critical section');
+      const t = await connect(target, 'critical section').catch((e) => {
+        p.release();
+        throw e;
+      });
+      const killer = new KillLoop(shared, d, primary, [
+        deps.secrets.mysql.user,
+        deps.secrets.replication.user,
+      ]);
+
+      async function step<T>(
+        name: string,
+        host: Host,
+        fn: () => Promise<T>,
+        detail?: (r: T) => string,
+      ): Promise<T> {
+        ctx.heartbeat({ step: name, host: host.name });
+        const start = Date.now();
+        try {
+          const r = await fn();
+          const end = Date.now();
+          steps.push({
+            step: name,
+            host: host.name,
+            start: new Date(start).toISOString(),
+            end: new Date(end).toISOString(),
+            ms: end - start,
+            status: 'done',
+            ...(detail ? { detail: detail(r) } : {}),
+          });
+          failpoint(`critical:${name}`);
+          return r;
+        } catch (e) {
+          steps.push({
+            step: name,
+            host: host.name,
+            start: new Date(start).toISOString(),
+            status: 'failed',
+            detail: String((e as Error).message),
+          });
+          throw e;
+        }
+      }
+      const run = (host: Host, statements: Statement[], c: PoolConnection, op: string) => {
+        commands.push(...statements.map((s) => ({ step: op, on: `sql ${host.name}`, command: s.redacted })));
+        return execute(c, statements).catch((e) => {
+          throw classifySqlError(host.name, op, e);
+        });
+      };
+
+      try {
+        // A retry after a crash past the point of no return finds the target promoted: roll forward.
+        const targetReplication = await probe(t, d.replicationStatus());
+        const targetFacts = await probe(t, d.nodeFacts());
+        const resumed = targetReplication === null && !targetFacts.readOnly;
+
+        const blackoutStart = Date.now();
+        // 3. Old primary read-only: from here no application write commits on it.
+        await step('read-only', primary, () =>
+          run(primary, d.readOnlyOn(input.readOnlyTimeoutSeconds), p, 'read-only'),
+        ).catch((e) => {
+          if ((e as { cause?: { errno?: number } }).cause?.errno === 1205 || /lock wait/i.test(String(e)))
+            throw nonRetryable(
+              ErrorType.Timeout,
+              `read-only on ${primary.name}: the global read lock was not granted within ${input.readOnlyTimeoutSeconds} s`,
+            );
+          throw e;
+        });
+        // 5. Kill client sessions every interval until traffic has moved: sessions that bypass
+        // the VIP, and accounts read_only does not stop (SUPER / READ ONLY ADMIN).
+        await step('kill loop started', primary, async () => killer.start(input.killIntervalMs));
+
+        if (!resumed) {
+          // 6. The old primary's final position: everything any client saw acknowledged.
+          const final = await step(
+            'final position',
+            primary,
+            () => probe(p, d.gtidPosition()).then((g) => g.position),
+            (pos) => pos,
+          );
+          // 7. Bounded server-side wait on the target.
+          await step('wait for target', target, async () => {
+            const w = d.waitUntilApplied(final, input.waitTimeoutSeconds);
+            commands.push(
+              ...w.statements.map((s) => ({
+                step: 'wait for target',
+                on: `sql ${target.name}`,
+                command: s.redacted,
+              })),
+            );
+            const r = await probe(t, w).catch((e) => {
+              throw classifySqlError(target.name, 'wait for target', e);
+            });
+            if (r === 'timeout')
+              throw nonRetryable(
+                ErrorType.Timeout,
+                `${target.name} did not apply ${primary.name}'s final position ${final} within ${input.waitTimeoutSeconds} s`,
+                { promoted: false },
+              );
+            return r;
+          });
+          // 8. Promote: the point of no return.
+          await step('promote', target, () =>
+            run(target, [...d.stopAndForgetReplication(), ...d.readOnlyOff()], t, 'promote'),
+          );
+        }
+        // 9. Traffic to the target first, then off the old primary: the VIP is never on no host
+        // (a SYN sent then is retried by the client's kernel only after a second), and the old
+        // primary is read-only and killing sessions, so briefly reaching it cannot write.
+        await step(
+          'traffic to target',
+          target,
+          () => router.attach(target.name),
+          (r) => r.detail,
+        );
+        const blackoutMs = Date.now() - blackoutStart;
+        await step(
+          'traffic off old primary',
+          primary,
+          () => router.detach(primary.name),
+          (r) => r.detail,
+        );
+        // 10. Stop the kill loop.
+        const kills = await step(
+          'kill loop stopped',
+          primary,
+          () => killer.stop(),
+          (k) => `${k} sessions killed`,
+        );
+        for (const op of ['attach', 'detach'] as const)
+          commands.push(
+            ...router
+              .plan(op, op === 'attach' ? target.name : primary.name)
+              .map((c) => ({ step: `traffic ${op}`, ...c })),
+          );
+        return { steps, blackoutMs, kills, commands, resumed };
+      } finally {
+        await killer.stop().catch(() => undefined);
+        p.release();
+        t.release();
+      }
+    },
+
+    /**
+     * Undo a critical section that failed before promotion: the old primary writable again
+     * with the traffic. If the target was promoted, nothing is undone: past the point of no
+     * return the run only rolls forward.
+     */
+    async compensateCriticalSection(input: { cluster: string; primary: string; target: string }) {
+      const spec = clusterOf(input.cluster);
+      const d = dialectFor(spec.flavor);
+      const primary = hostOf(spec, input.primary);
+      const target = hostOf(spec, input.target);
+      const promoted = await shared.pools
+        .with(target, async (c) => {
+          const r = await probe(c, d.replicationStatus());
+          const f = await probe(c, d.nodeFacts());
+          return r === null || !f.readOnly;
+        })
+        .catch((e) => {
+          throw classifySqlError(target.name, 'check promotion before compensating', e);
+        });
+      if (promoted) return { pastPointOfNoReturn: true, statements: [] as string[] };
+      const statements = d.readOnlyOff();
+      await shared.pools
+        .with(primary, (c) => execute(c, statements))
+        .catch((e) => {
+          throw classifySqlError(primary.name, 'restore writes', e);
+        });
+      const traffic = await shared.routerFor(spec).attach(primary.name);
+      return { pastPointOfNoReturn: false, statements: redacted(statements), traffic: traffic.detail };
+    },
+  };
+}
+
+/** The kill loop inside the critical section, on a connection of its own. */
+class KillLoop {
+  private kills = 0;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private conn: PoolConnection | undefined;
+
+  constructor(
+    private readonly shared: SuccessoverShared,
+    private readonly d: Dialect,
+    private readonly host: Host,
+    private readonly protectedUsers: string[],
+  ) {}
+
+  async start(intervalMs: number): Promise<void> {
+    if (this.running) return;
+    this.conn = await this.shared.pools.connection(this.host);
+    const c = this.conn;
+    await this.sweep(c); // the first sweep happens before the step counts as done
+    this.running = (async () => {
+      while (!this.stopped) {
+        await new Promise((r) => setTimeout(r, intervalMs));
+        if (!this.stopped) await this.sweep(c).catch(() => undefined);
+      }
+    })();
+  }
+
+  private async sweep(c: PoolConnection): Promise<void> {
+    const list = await probe(c, this.d.sessions());
+    for (const s of killableSessions(list, { protectedUsers: this.protectedUsers })) {
+      try {
+        await execute(c, [this.d.kill(s.id)]);
+        this.kills++;
+      } catch (e) {
+        if ((e as { errno?: number }).errno !== ER_NO_SUCH_THREAD) throw e;
+      }
+    }
+  }
+
+  async stop(): Promise<number> {
+    this.stopped = true;
+    await this.running;
+    this.running = undefined;
+    this.conn?.release();
+    this.conn = undefined;
+    return this.kills;
+  }
+}

@@ -5,6 +5,8 @@ import { registerInventory } from './commands/inventory';
 import { registerTemporal } from './commands/temporal';
 import { registerWorker } from './commands/worker';
 import { registerLab } from './commands/lab';
+import { registerRun } from './commands/run';
+import { registerTopology } from './commands/topology';
 
 const program = new Command()
   .name('successover')
@@ -15,6 +17,8 @@ registerInventory(program);
 registerTemporal(program);
 registerWorker(program);
 registerLab(program);
+registerRun(program);
+registerTopology(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`successover: ${err instanceof Error ? err.message : String(err)}`);

@@ -2,3 +2,4 @@
 export { describeCluster } from './describeCluster';
 export { clusterLock } from './clusterLock';
 export { plannedSuccessover } from './plannedSuccessover';
+export { topology } from './topology';

@@ -1,0 +1,193 @@
+import type { Command } from 'commander';
+import {
+  labDown,
+  labHeal,
+  labKill,
+  labPartition,
+  labStart,
+  labStatus,
+  labUp,
+  type LabStatus,
+} from '../../lab/index';
+
+const int = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`${what}: expected an integer, got ${v}`);
+  return n;
+};
+
+interface UpOptions {
+  hosts: number;
+  mode?: 'netns' | 'loopback';
+  semiSync?: boolean;
+  json?: boolean;
+  prefix?: string;
+  subnet?: string;
+  dir?: string;
+  basePort?: number;
+  temporal: boolean;
+  temporalPort?: number;
+  temporalUiPort?: number;
+}
+
+/** The --json shape: hosts reduced to what scripts need. */
+function summary(i: {
+  cluster: string;
+  inventory: string;
+  mode: string;
+  hosts: { name: string; address: string; port: number; netns: string | null; pid: number | null }[];
+  writer: { host: string; port: number };
+  temporal: { address: string; ui: string } | null;
+}) {
+  return {
+    cluster: i.cluster,
+    inventory: i.inventory,
+    mode: i.mode,
+    hosts: i.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      port: h.port,
+      netns: h.netns,
+      pid: h.pid,
+    })),
+    writer: i.writer,
+    temporal: i.temporal,
+  };
+}
+
+function printStatus(s: LabStatus): void {
+  console.log(`lab ${s.up ? 'up' : 'DEGRADED'} (${s.mode}) in ${s.dir}; inventory ${s.inventory}`);
+  console.log(
+    `writer: ${s.writer.host}:${s.writer.port}; traffic held by: ${s.vipHolders.join(', ') || 'nobody'}`,
+  );
+  for (const h of s.hosts) {
+    const repl = h.ioRunning ? ` io=${h.ioRunning} sql=${h.sqlRunning}` : '';
+    const flags = [h.partitioned ? 'PARTITIONED' : '', h.holdsVip ? 'holds traffic' : '']
+      .filter(Boolean)
+      .join(', ');
+    console.log(
+      `  ${h.name} ${h.address}:${h.port} pid=${h.pid ?? '-'} ${h.role} read_only=${h.readOnly ?? '?'}${repl}` +
+        ` gtid=${h.gtidCurrentPos ?? '?'}${flags ? ` [${flags}]` : ''}${h.lastError ? ` error: ${h.lastError}` : ''}`,
+    );
+  }
+  if (s.temporal) console.log(`temporal: ${s.temporal.address}  UI ${s.temporal.ui}`);
+}
+
+export function registerLab(program: Command): void {
+  const lab = program.command('lab').description('a real MariaDB GTID replication topology on this machine');
+  const dirOpt = '--dir <path>';
+  const dirHelp = 'lab directory (default .lab in the repository)';
+  lab
+    .command('up')
+    .description('build the lab: namespaces, sshd, mariadbd, replication, VIP (or HAProxy), inventory')
+    .option('--hosts <n>', 'number of MariaDB hosts', int('--hosts'), 3)
+    .option('--mode <mode>', 'netns (default as root) or loopback')
+    .option('--semi-sync', 'enable semi-synchronous replication')
+    .option('--json', 'print the lab as JSON')
+    .option('--prefix <name>', 'prefix of namespaces and links', 'so')
+    .option('--subnet <cidr>', 'lab bridge subnet (/24)', '10.99.0.0/24')
+    .option(
+      '--base-port <port>',
+      'first MariaDB port in loopback mode (writer: base+100)',
+      int('--base-port'),
+    )
+    .option(dirOpt, dirHelp)
+    .option('--no-temporal', 'do not start the Temporal dev server and worker')
+    .option('--temporal-port <port>', 'Temporal gRPC port (default: a free one)', int('--temporal-port'))
+    .option(
+      '--temporal-ui-port <port>',
+      'Temporal Web UI port (default: a free one)',
+      int('--temporal-ui-port'),
+    )
+    .action(async (o: UpOptions) => {
+      if (o.mode && o.mode !== 'netns' && o.mode !== 'loopback')
+        throw new Error(`--mode ${o.mode}: expected netns or loopback`);
+      const info = await labUp({
+        hosts: o.hosts,
+        mode: o.mode,
+        semiSync: o.semiSync,
+        prefix: o.prefix,
+        subnet: o.subnet,
+        basePort: o.basePort,
+        dir: o.dir,
+        temporal: o.temporal,
+        temporalPort: o.temporalPort,
+        temporalUiPort: o.temporalUiPort,
+        log: o.json ? undefined : (l) => console.error(l),
+      });
+      if (o.json) return console.log(JSON.stringify(summary(info), null, 2));
+      console.log(`lab up: ${info.hosts.length} hosts (${info.mode}), primary ${info.hosts[0].name}`);
+      console.log(
+        `  writer:    ${info.writer.host}:${info.writer.port} (app account: ${info.app.user}, password in ${info.app.passwordFile})`,
+      );
+      console.log(`  inventory: ${info.inventory}`);
+      for (const h of info.hosts)
+        console.log(`  ${h.name} ${h.address}:${h.port} ${h.netns ?? ''} pid ${h.pid}`);
+      if (info.temporal) console.log(`  temporal:  ${info.temporal.address}  UI ${info.temporal.ui}`);
+    });
+  lab
+    .command('status')
+    .description('each host: role, read_only, replication, who holds the VIP / writer')
+    .option('--json', 'print as JSON')
+    .option(dirOpt, dirHelp)
+    .action(async (o: { json?: boolean; dir?: string }) => {
+      const s = await labStatus({ dir: o.dir });
+      if (!o.json) return printStatus(s);
+      const base = summary(s);
+      console.log(
+        JSON.stringify(
+          {
+            ...base,
+            up: s.up,
+            vipHolders: s.vipHolders,
+            hosts: s.hosts.map((h, i) => ({
+              ...base.hosts[i],
+              up: h.up,
+              role: h.role,
+              readOnly: h.readOnly,
+              holdsVip: h.holdsVip,
+              partitioned: h.partitioned,
+              ioRunning: h.ioRunning,
+              sqlRunning: h.sqlRunning,
+              gtidCurrentPos: h.gtidCurrentPos,
+              lastError: h.lastError,
+            })),
+          },
+          null,
+          2,
+        ),
+      );
+    });
+  lab
+    .command('down')
+    .description('remove exactly what `lab up` made (idempotent)')
+    .option(dirOpt, dirHelp)
+    .action(async (o: { dir?: string }) => {
+      await labDown({ dir: o.dir, log: (l) => console.log(l) });
+    });
+  const hostCmd = (name: string, desc: string, fn: (host: string, dir?: string) => Promise<string>) =>
+    lab
+      .command(name)
+      .argument('<host>', 'lab host, e.g. db1')
+      .description(desc)
+      .option(dirOpt, dirHelp)
+      .action(async (host: string, o: { dir?: string }) => console.log(await fn(host, o.dir)));
+  hostCmd(
+    'kill',
+    "kill -9 the host's mariadbd (a crash)",
+    async (h, dir) => `killed mariadbd on ${h} (pid ${(await labKill(h, { dir })).pid})`,
+  );
+  hostCmd(
+    'start',
+    "start the host's mariadbd again (read-only, as configured)",
+    async (h, dir) => `started mariadbd on ${h} (pid ${(await labStart(h, { dir })).pid}), read_only=ON`,
+  );
+  hostCmd('partition', 'cut the host off the lab network (its processes keep running)', async (h, dir) => {
+    await labPartition(h, { dir });
+    return `${h} partitioned`;
+  });
+  hostCmd('heal', 'reconnect a partitioned host', async (h, dir) => {
+    await labHeal(h, { dir });
+    return `${h} healed`;
+  });
+}

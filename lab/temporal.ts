@@ -1,0 +1,43 @@
+// HOOK: the lab's Temporal dev server and worker (`lab up`, unless --no-temporal). It uses
+// temporal/devserver.ts and `successover worker`, written by another engineer; tests pass
+// temporal: false and use their own server (test/integration/globalSetup.ts).
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freePort, startDevServer } from '../temporal/devserver';
+import { daemon } from './sh';
+import { writeState } from './state';
+import type { LabInfo, LabState } from './types';
+
+export async function startTemporalHook(
+  info: LabInfo,
+  state: LabState,
+  log: (l: string) => void,
+  ports: { port?: number; uiPort?: number } = {},
+): Promise<LabInfo['temporal']> {
+  const dataDir = join(state.dir, 'temporal');
+  state.paths.push('temporal');
+  writeState(state);
+  mkdirSync(dataDir, { recursive: true });
+  // Free ports unless told: 7233/8233 are often taken by `successover temporal start` or tests.
+  const port = ports.port ?? (await freePort());
+  const uiPort = ports.uiPort ?? (await freePort());
+  log(`Temporal dev server (${port}, UI ${uiPort}) and a worker for the lab inventory`);
+  const s = await startDevServer({ dataDir, dbFilename: join(dataDir, 'temporal.sqlite'), port, uiPort });
+  if (!s.alreadyRunning) state.processes.push({ role: 'temporal', host: null, pid: s.pid });
+  const bin = resolve(__dirname, '..', 'bin', 'successover.js');
+  const pid = daemon(
+    [
+      '/usr/bin/env',
+      `TEMPORAL_ADDRESS=${s.address}`,
+      process.execPath,
+      bin,
+      'worker',
+      '--inventory',
+      info.inventory,
+    ],
+    join(dataDir, 'worker.log'),
+  );
+  state.processes.push({ role: 'worker', host: null, pid });
+  writeState(state);
+  return { address: s.address, ui: s.uiUrl ?? '' };
+}

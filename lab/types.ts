@@ -1,0 +1,109 @@
+// The lab's options, what it reports, and the state file that records exactly what it created.
+
+export type LabMode = 'netns' | 'loopback';
+
+export interface LabOptions {
+  /** Number of MariaDB hosts (db1 is the primary). Default 3. */
+  hosts?: number;
+  /** netns (default as root) or loopback (no root needed). */
+  mode?: LabMode;
+  semiSync?: boolean;
+  /** Prefix of namespaces and links (netns mode). Default "so". */
+  prefix?: string;
+  /** /24 for the lab bridge (netns mode). Default 10.99.0.0/24. */
+  subnet?: string;
+  /** Lab directory: data, sockets, logs, secrets, inventory, state. Default <repo>/.lab. */
+  dir?: string;
+  /** First MariaDB port in loopback mode (db1); default 13306. The HAProxy writer listens on base+100. */
+  basePort?: number;
+  /** Start the Temporal dev server and a worker for the lab inventory (hook, see lab/temporal.ts). */
+  temporal?: boolean;
+  /** Temporal dev server ports (default: free ones, printed by `lab up`). */
+  temporalPort?: number;
+  temporalUiPort?: number;
+  /** Progress lines (the CLI prints them; tests leave them out). */
+  log?: (line: string) => void;
+}
+
+export interface LabHost {
+  name: string;
+  /** Where clients reach it: the namespace's address, or 127.0.0.1 in loopback mode. */
+  address: string;
+  port: number;
+  /** Network namespace (netns mode), else null. */
+  netns: string | null;
+  pid: number | null;
+  /** Unix socket: the lab (and tests) reach every host through it, even when partitioned. */
+  socket: string;
+}
+
+export interface LabInfo {
+  cluster: 'lab';
+  /** Path of the inventory file. */
+  inventory: string;
+  mode: LabMode;
+  dir: string;
+  prefix: string;
+  hosts: LabHost[];
+  /** Where applications write: the VIP (netns) or the HAProxy writer frontend (loopback). */
+  writer: { host: string; port: number };
+  vip: { address: string; interface: 'eth0' } | null;
+  haproxy: { runtimeApi: string; backend: string; pid: number | null } | null;
+  /** Set by the Temporal hook when it started the dev server; null otherwise. */
+  temporal: { address: string; ui: string } | null;
+  /** The application account: privileges on database `app` only, so read_only stops it. */
+  app: { user: string; passwordFile: string; database: string };
+  /** Secret files (mode 0600); the inventory refers to them. */
+  secrets: { mysqlPasswordFile: string; replicationPasswordFile: string; sshPrivateKeyFile: string | null };
+  semiSync: boolean;
+}
+
+export interface HostStatus extends LabHost {
+  up: boolean;
+  /** primary: writable and not replicating; replica: has a source; down: no answer. */
+  role: 'primary' | 'replica' | 'read-only' | 'down';
+  readOnly: boolean | null;
+  holdsVip: boolean | null;
+  partitioned: boolean;
+  ioRunning: string | null;
+  sqlRunning: string | null;
+  gtidCurrentPos: string | null;
+  lastError: string | null;
+}
+
+export interface LabStatus extends LabInfo {
+  up: boolean;
+  hosts: HostStatus[];
+  vipHolders: string[];
+}
+
+/** What `lab up` made, recorded as it goes, so `lab down` removes exactly that. */
+export interface LabState {
+  version: 1;
+  /** False until `lab up` finished: a half-built lab. */
+  complete: boolean;
+  startedAt: string;
+  upMs?: number;
+  options: Required<Omit<LabOptions, 'log' | 'dir' | 'temporal' | 'temporalPort' | 'temporalUiPort'>> & {
+    temporal: boolean;
+  };
+  dir: string;
+  /** We created the lab dir itself (then `down` removes it when empty). */
+  createdDir: boolean;
+  /** We created /run/sshd (Debian's sshd needs it). */
+  createdRunSshd: boolean;
+  bridge: string | null;
+  netns: string[];
+  /** Bridge-side veth names (deleting the namespace removes the pair anyway). */
+  links: string[];
+  processes: {
+    role: 'mariadbd' | 'sshd' | 'haproxy' | 'temporal' | 'worker';
+    host: string | null;
+    pid: number;
+  }[];
+  /** Files and directories under the lab dir we created, in creation order. */
+  paths: string[];
+  /** How to start each host's mariadbd again (`lab start`). */
+  servers: Record<string, { config: import('./mariadb').ServerConfig; netns: string | null }>;
+  info: LabInfo | null;
+}

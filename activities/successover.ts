@@ -149,10 +149,12 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           d.waitUntilApplied('<snapshot position>', input.waitTimeoutSeconds ?? 10).statements,
         ),
         ...sql('read-only', primary, d.readOnlyOn(input.readOnlyTimeoutSeconds ?? 5)),
-        ...sql(`kill loop every ${input.killIntervalMs ?? 100} ms`, primary, [
-          ...d.sessions().statements,
-          d.kill(0),
-        ]),
+        ...sql(`kill loop every ${input.killIntervalMs ?? 100} ms`, primary, d.sessions().statements),
+        {
+          step: `kill loop every ${input.killIntervalMs ?? 100} ms`,
+          on: `sql ${primary}`,
+          command: `${d.kill(1).redacted.replace(/1$/, '<id>')} for each client session (never replication, system or successover's own)`,
+        },
         ...sql('final position', primary, d.gtidPosition().statements),
         ...sql(
           'wait for target',

@@ -107,7 +107,7 @@ export const ClusterSchema = z.strictObject({
   name,
   flavor: z.enum(FLAVORS),
   hosts: z.array(HostSchema).min(2, 'a cluster needs at least 2 hosts (a primary and a replica)'),
-  /** The host that is the writable primary today; discovery checks it. */
+  /** The primary when the inventory was written: a hint (runbooks move it); a mismatch is a warning. */
   primary: z.string().optional(),
   traffic: TrafficSchema.default({ type: 'none' }),
   policy: PolicySchema.default(PolicySchema.parse({})),

@@ -32,7 +32,10 @@ export interface PlannedDecision {
 export type Preflight = { ok: true; decision: PlannedDecision } | { ok: false; refusals: string[] };
 
 /** The one writable node, or why there is not exactly one. */
-export function findPrimary(cluster: Cluster, topology: Topology): { primary: string } | { refusal: string } {
+export function findPrimary(
+  _cluster: Cluster,
+  topology: Topology,
+): { primary: string } | { refusal: string } {
   const writers = writableNodes(topology).map((n) => n.name);
   if (writers.length > 1)
     return {
@@ -44,10 +47,6 @@ export function findPrimary(cluster: Cluster, topology: Topology): { primary: st
       refusal: `no writable node${down.length ? ` (unreachable: ${down.join(', ')})` : ''}: if the primary is dead run emergency recovery; if all are read-only, make the primary writable first`,
     };
   }
-  if (cluster.primary !== undefined && cluster.primary !== writers[0])
-    return {
-      refusal: `the inventory records ${cluster.primary} as primary but ${writers[0]} is the writable node: update the inventory or fix read_only`,
-    };
   return { primary: writers[0] };
 }
 
@@ -76,6 +75,9 @@ export function preflightPlanned(input: {
   if ('refusal' in found) return { ok: false, refusals: [...refusals, found.refusal] };
   const primary = found.primary;
   const primaryNode = topology.nodes.find((n) => n.name === primary)!;
+  // The inventory is written once; runbooks move the primary. Its `primary` is a hint, not a record.
+  if (cluster.primary !== undefined && cluster.primary !== primary)
+    warnings.push(`the inventory names ${cluster.primary} as primary; ${primary} is the writable node now`);
 
   let target = request.target;
   let ranking: Ranking | undefined;

@@ -1,6 +1,7 @@
 // One sshd per namespace, with its own config, host key and pid file; root logs in with the lab
 // client key only. Runbooks move the VIP over SSH exactly as they would in production.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { shellQuote } from '../activities/ssh';
 import { findBinary } from './bin';
 import { daemon, run } from './sh';
 
@@ -43,10 +44,29 @@ export function writeSshdConfig(c: SshdConfig): void {
   writeFileSync(c.configFile, lines.join('\n') + '\n', { mode: 0o600 });
 }
 
-export function startSshd(configFile: string, netns: string, logFile: string): number {
-  // -D: stay in the foreground, so the pid we spawn is sshd itself; -e: log to the log file.
+/**
+ * Each lab host is its own machine, with its own home: sshd runs in a private mount namespace
+ * where `home` is bound over /root. Otherwise every command would source this machine's
+ * /root/.bashrc (here it runs `pyenv init`, ~0.8 s), which would sit inside the write blackout.
+ */
+export function startSshd(configFile: string, netns: string, logFile: string, home: string): number {
+  mkdirSync(home, { recursive: true });
+  // -D: stay in the foreground; unshare and sh exec, so the pid we spawn ends up being sshd's.
+  const sshd = [findBinary('sshd'), '-D', '-e', '-f', configFile].map(shellQuote).join(' ');
   return daemon(
-    [findBinary('ip'), 'netns', 'exec', netns, findBinary('sshd'), '-D', '-e', '-f', configFile],
+    [
+      findBinary('ip'),
+      'netns',
+      'exec',
+      netns,
+      findBinary('unshare'),
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `mount --bind ${shellQuote(home)} /root && exec ${sshd}`,
+    ],
     logFile,
   );
 }

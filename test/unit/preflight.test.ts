@@ -39,6 +39,13 @@ describe('planned successover preflight', () => {
     expect(r.decision.ranking?.candidates.map((c) => c.name)).toEqual(['db3', 'db2']);
   });
 
+  test('a stale inventory primary is a warning, not a refusal: runbooks move the primary', () => {
+    const r = run({ target: 'db3' }, topology(), [], cluster({ primary: 'db2' }));
+    expect(r.ok && r.decision.warnings).toEqual([
+      'the inventory names db2 as primary; db1 is the writable node now',
+    ]);
+  });
+
   test('target is the primary', () => {
     expect(refusals({ target: 'db1' })).toEqual(['db1 is already the primary: choose one of the replicas']);
   });

@@ -1,0 +1,99 @@
+// An application stand-in: commits a row every few ms through the writer endpoint (VIP or proxy)
+// on an account with privileges on its own database only, so read_only stops it. It reconnects
+// after any error with a short connect timeout, as a well-behaved application would, and records
+// every acknowledged write: the proof that none is lost and the measure of the gap users feel.
+import { createConnection, type Connection } from 'mysql2/promise';
+
+export interface WriterOptions {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  table?: string;
+  intervalMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export interface Ack {
+  seq: number;
+  at: number;
+}
+
+export class Writer {
+  readonly acked: Ack[] = [];
+  errors = 0;
+  private seq = 0;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private conn: Connection | undefined;
+
+  constructor(private readonly o: WriterOptions) {}
+
+  get table(): string {
+    return this.o.table ?? 'writes';
+  }
+
+  async start(): Promise<void> {
+    const c = await this.connect();
+    await c.query(`CREATE TABLE IF NOT EXISTS \`${this.table}\` (seq INT PRIMARY KEY, at BIGINT NOT NULL)`);
+    const [rows] = await c.query(`SELECT COALESCE(MAX(seq), 0) AS m FROM \`${this.table}\``);
+    this.seq = Number((rows as { m: number }[])[0].m);
+    this.conn = c;
+    this.loop = this.run();
+  }
+
+  private connect(): Promise<Connection> {
+    return createConnection({
+      host: this.o.host,
+      port: this.o.port,
+      user: this.o.user,
+      password: this.o.password,
+      database: this.o.database,
+      connectTimeout: this.o.connectTimeoutMs ?? 100,
+    });
+  }
+
+  private async run(): Promise<void> {
+    const interval = this.o.intervalMs ?? 2;
+    while (!this.stopped) {
+      const seq = ++this.seq;
+      try {
+        this.conn ??= await this.connect();
+        await this.conn.query(`INSERT INTO \`${this.table}\` (seq, at) VALUES (?, ?)`, [seq, Date.now()]);
+        this.acked.push({ seq, at: Date.now() });
+      } catch {
+        // Not acknowledged: it may or may not have committed, and nobody was told it did.
+        this.errors++;
+        this.conn?.destroy();
+        this.conn = undefined;
+      }
+      await new Promise((r) => setTimeout(r, interval));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+    this.conn?.destroy();
+    this.conn = undefined;
+  }
+
+  /** The longest time between two acknowledged writes with the later one in [from, to]. */
+  maxGapMs(from = 0, to = Infinity): number {
+    let max = 0;
+    for (let i = 1; i < this.acked.length; i++) {
+      const a = this.acked[i];
+      if (a.at < from || a.at > to) continue;
+      max = Math.max(max, a.at - this.acked[i - 1].at);
+    }
+    return max;
+  }
+
+  /** Acknowledged writes missing from the table as read through `conn` (the new primary). */
+  async lost(conn: Connection): Promise<number[]> {
+    const [rows] = await conn.query(`SELECT seq FROM \`${this.o.database}\`.\`${this.table}\``);
+    const present = new Set((rows as { seq: number }[]).map((r) => Number(r.seq)));
+    return this.acked.filter((a) => !present.has(a.seq)).map((a) => a.seq);
+  }
+}

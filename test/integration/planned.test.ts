@@ -1,0 +1,216 @@
+// The planned successover end to end: a real netns lab (MariaDB with GTIDs, sshd with pinned
+// keys, a VIP with gratuitous ARP), a real Temporal dev server and worker, and a writer
+// committing through the VIP on an account read_only stops.
+import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { Writer } from '../../bench/writer';
+import { failureReason } from '../../cli/runbooks';
+import { labStatus } from '../../lab/index';
+import type { PlannedSuccessoverInput, PlannedSuccessoverResult } from '../../domain/runbook';
+import { lockWorkflowId, workflowIdFor } from '../../domain/runbook';
+import { clusterLock, plannedSuccessover } from '../../workflows';
+import { query, rootConnection, slaveStatus, startLab, type LabFixture } from './labFixture';
+import { withWorker } from './temporal';
+
+let lab: LabFixture;
+beforeAll(async () => {
+  lab = await startLab({ mode: 'netns', hosts: 3 });
+});
+afterAll(async () => {
+  await lab?.down();
+});
+
+/** What a refusal must leave untouched: every node's read_only, source and the VIP holder. */
+async function snapshot() {
+  const s = await labStatus({ dir: lab.dir });
+  return {
+    vip: s.vipHolders,
+    nodes: s.hosts.map((h) => ({ name: h.name, readOnly: h.readOnly, io: h.ioRunning, sql: h.sqlRunning })),
+  };
+}
+
+async function planned(client: Client, taskQueue: string, input: PlannedSuccessoverInput) {
+  return client.workflow.execute(plannedSuccessover, {
+    taskQueue,
+    workflowId: workflowIdFor('planned-successover', 'lab'),
+    args: [input],
+    searchAttributes: { Cluster: ['lab'], Runbook: ['planned-successover'] },
+  });
+}
+
+async function refusal(client: Client, taskQueue: string, input: PlannedSuccessoverInput): Promise<string> {
+  try {
+    await planned(client, taskQueue, input);
+  } catch (e) {
+    expect(e).toBeInstanceOf(WorkflowFailedError);
+    return failureReason(e).message;
+  }
+  throw new Error('expected a refusal');
+}
+
+function writer(): Writer {
+  const { info } = lab;
+  return new Writer({
+    host: info.writer.host,
+    port: info.writer.port,
+    user: info.app.user,
+    password: readFileSync(info.app.passwordFile, 'utf8').trim(),
+    database: info.app.database,
+  });
+}
+
+async function expectHealthy(primary: string) {
+  const s = await labStatus({ dir: lab.dir });
+  expect(s.vipHolders).toEqual([primary]);
+  for (const h of s.hosts) {
+    expect(h.readOnly).toBe(h.name !== primary);
+    if (h.name === primary) continue;
+    const st = await slaveStatus(lab.info, h.name);
+    expect(st?.Master_Host).toBe(lab.info.hosts.find((x) => x.name === primary)?.address);
+    expect(st?.Slave_IO_Running).toBe('Yes');
+    expect(st?.Slave_SQL_Running).toBe('Yes');
+    expect(st?.Using_Gtid).not.toBe('No');
+  }
+}
+
+describe('planned successover on the netns lab', () => {
+  test('dry run returns the plan and changes nothing', async () => {
+    await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
+      const before = await snapshot();
+      const r = await planned(client, taskQueue, { cluster: 'lab', target: 'db2', dryRun: true });
+      expect(r.dryRun).toBe(true);
+      expect(r.blackoutMs).toBeNull();
+      const text = r.plan.map((c) => `${c.on}: ${c.command}`).join('\n');
+      expect(text).toMatch(/sql db1: SET STATEMENT .*read_only/i);
+      expect(text).toMatch(/sql db2: .*MASTER_GTID_WAIT/i);
+      expect(text).toMatch(/ssh db2: .*ip addr add/);
+      expect(text).toMatch(/MASTER_PASSWORD='\*\*\*'/);
+      expect(text).not.toContain(readFileSync(lab.info.secrets.replicationPasswordFile, 'utf8').trim());
+      expect(await snapshot()).toEqual(before);
+    });
+  });
+
+  test('refusals leave the cluster exactly as it was', async () => {
+    await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
+      const before = await snapshot();
+      expect(await refusal(client, taskQueue, { cluster: 'lab', target: 'db1' })).toMatch(
+        /db1 is already the primary/,
+      );
+      expect(await refusal(client, taskQueue, { cluster: 'lab', target: 'db9' })).toMatch(
+        /unknown target "db9": cluster lab has db1, db2, db3/,
+      );
+      expect(
+        await refusal(client, taskQueue, { cluster: 'lab', target: 'db2', waitTimeoutSeconds: -1 }),
+      ).toMatch(/invalid planned-successover input: waitTimeoutSeconds/);
+
+      // Target's replication stopped.
+      await query(lab.info, 'db3', 'STOP SLAVE SQL_THREAD');
+      try {
+        expect(await refusal(client, taskQueue, { cluster: 'lab', target: 'db3' })).toMatch(
+          /db3's SQL thread is stopped/,
+        );
+      } finally {
+        await query(lab.info, 'db3', 'START SLAVE SQL_THREAD');
+      }
+
+      // Two writable nodes: refused even with force.
+      await query(lab.info, 'db3', 'SET GLOBAL read_only = 0');
+      try {
+        expect(await refusal(client, taskQueue, { cluster: 'lab', target: 'db2', force: true })).toMatch(
+          /2 writable nodes \(db1, db3\)/,
+        );
+      } finally {
+        await query(lab.info, 'db3', 'SET GLOBAL read_only = 1');
+      }
+
+      // A second runbook while another holds the cluster lock.
+      const holder = await client.workflow.start(clusterLock, {
+        taskQueue,
+        workflowId: lockWorkflowId('elsewhere'),
+        args: [{ cluster: 'elsewhere', holder: { workflowId: 'x', runId: 'y', runbook: 'test' } }],
+      });
+      const lock = await client.workflow.start(clusterLock, {
+        taskQueue,
+        workflowId: lockWorkflowId('lab'),
+        args: [
+          {
+            cluster: 'lab',
+            holder: {
+              workflowId: holder.workflowId,
+              runId: holder.firstExecutionRunId,
+              runbook: 'emergency-recovery',
+            },
+          },
+        ],
+        memo: {
+          holder: {
+            workflowId: holder.workflowId,
+            runId: holder.firstExecutionRunId,
+            runbook: 'emergency-recovery',
+          },
+        },
+      });
+      try {
+        expect(await refusal(client, taskQueue, { cluster: 'lab', target: 'db2' })).toMatch(
+          new RegExp(
+            `cluster lab is locked by emergency-recovery cluster-lock/elsewhere \\(run ${holder.firstExecutionRunId}\\)`,
+          ),
+        );
+      } finally {
+        await lock.terminate('test done');
+        await holder.terminate('test done');
+      }
+      await new Promise((r) => setTimeout(r, 1500)); // replicas restarted above settle
+      expect(await snapshot()).toEqual(before);
+    });
+  });
+
+  test('db1 → db2 → db1 under write load: no acknowledged write lost, invariants hold', async () => {
+    await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
+      const w = writer();
+      await w.start();
+      let there: PlannedSuccessoverResult;
+      let back: PlannedSuccessoverResult;
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        there = await planned(client, taskQueue, { cluster: 'lab', target: 'db2' });
+        await expectHealthy('db2');
+        await new Promise((r) => setTimeout(r, 500));
+        back = await planned(client, taskQueue, { cluster: 'lab' }); // ranking picks a replica
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        await w.stop();
+      }
+      const newPrimary = back.target;
+      console.log(
+        `planned successover: blackout ${there.blackoutMs} ms and ${back.blackoutMs} ms; longest client gap ${w.maxGapMs()} ms; ${w.acked.length} acknowledged writes, ${w.errors} failed attempts`,
+      );
+      await expectHealthy(newPrimary);
+      expect(there.primary).toBe('db1');
+      expect(back.primary).toBe('db2');
+      // Generous sanity bounds, not timing assertions: the bench measures.
+      expect(there.blackoutMs).toBeLessThan(5000);
+      expect(back.blackoutMs).toBeLessThan(5000);
+      expect(there.timeline.map((s) => s.step)).toEqual(
+        expect.arrayContaining([
+          'lock',
+          'discover',
+          'catch up',
+          'read-only',
+          'promote',
+          'traffic to target',
+          'repoint',
+          'verify invariants',
+        ]),
+      );
+      expect(w.acked.length).toBeGreaterThan(100);
+      const c = await rootConnection(lab.info, newPrimary);
+      try {
+        expect(await w.lost(c)).toEqual([]);
+      } finally {
+        c.destroy();
+      }
+    });
+  });
+});

@@ -279,7 +279,12 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
         authorizedKeys: join(sshDir, 'authorized_keys'),
       };
       writeSshdConfig(cfg);
-      const pid = startSshd(cfg.configFile, h.netns as string, join(hostDirs[i], 'sshd.log'), join(hostDirs[i], 'home'));
+      const pid = startSshd(
+        cfg.configFile,
+        h.netns as string,
+        join(hostDirs[i], 'sshd.log'),
+        join(hostDirs[i], 'home'),
+      );
       state.processes.push({ role: 'sshd', host: h.name, pid });
       save();
     }

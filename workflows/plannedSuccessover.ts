@@ -46,9 +46,27 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
         thresholdSeconds: spec.policy.longTransactionSeconds,
       }),
     );
+    // Errant detection compares each replica with the primary. Under write load a replica read
+    // after the primary can hold transactions the primary's earlier snapshot lacks; the
+    // primary's position read AFTER the replicas contains everything they received from it.
+    const primaryNow = await run.step('primary position', found.primary, () =>
+      call(acts.gtidPosition, `read the GTID state of ${found.primary}`, { cluster, host: found.primary }),
+    );
+    const observed = {
+      ...before.topology,
+      nodes: before.topology.nodes.map((n) =>
+        n.name === found.primary
+          ? {
+              ...n,
+              gtidExecuted: primaryNow.current,
+              gtidHistory: primaryNow.binlogState ?? primaryNow.current,
+            }
+          : n,
+      ),
+    };
     const preflight = preflightPlanned({
       cluster: spec,
-      topology: before.topology,
+      topology: observed,
       request: input,
       longTransactions,
       gtid: gtidOps(spec.flavor),

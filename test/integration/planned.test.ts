@@ -9,7 +9,7 @@ import { failureReason } from '../../cli/runbooks';
 import { labStatus } from '../../lab/index';
 import type { PlannedSuccessoverInput, PlannedSuccessoverResult } from '../../domain/runbook';
 import { lockWorkflowId, workflowIdFor } from '../../domain/runbook';
-import { clusterLock, plannedSuccessover } from '../../workflows';
+import { clusterLock, plannedSuccessover, topology } from '../../workflows';
 import { query, rootConnection, slaveStatus, startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';
 
@@ -75,6 +75,24 @@ async function expectHealthy(primary: string) {
 }
 
 describe('planned successover on the netns lab', () => {
+  test('the topology workflow sees the lab as it is', async () => {
+    await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
+      const r = await client.workflow.execute(topology, {
+        taskQueue,
+        workflowId: `topology/lab/${taskQueue}`,
+        args: [{ cluster: 'lab' }],
+      });
+      expect(r.trafficHolders).toEqual(['db1']);
+      expect(r.view.map((n) => [n.name, n.role, n.readOnly, n.source, n.ioRunning, n.sqlRunning])).toEqual([
+        ['db1', 'primary', false, null, null, null],
+        ['db2', 'replica', true, 'db1', 'yes', true],
+        ['db3', 'replica', true, 'db1', 'yes', true],
+      ]);
+      expect(r.view[0].version).toMatch(/MariaDB/);
+      expect(r.view[1].gtid).toMatch(/^0-1-\d+$/);
+    });
+  });
+
   test('dry run returns the plan and changes nothing', async () => {
     await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
       const before = await snapshot();

@@ -1,7 +1,16 @@
-// Fault injection for the resumability tests: SUCCESSOVER_FAILPOINTS=critical:promote,... makes
-// the worker process die (SIGKILL, as a crash would) right after the named step. Unset in
-// production; reading one environment variable is all it costs.
+// Fault injection for the resumability and compensation tests. SUCCESSOVER_FAILPOINTS is a comma
+// list of `<name>` (the worker process dies with SIGKILL, as a crash would) or `<name>=fail`
+// (the step throws a non-retryable failure). Unset in production; reading one environment
+// variable is all it costs.
+import { ErrorType, nonRetryable } from './errors';
+
 export function failpoint(name: string): void {
   const armed = process.env.SUCCESSOVER_FAILPOINTS;
-  if (armed && armed.split(',').includes(name)) process.kill(process.pid, 'SIGKILL');
+  if (!armed) return;
+  for (const entry of armed.split(',')) {
+    const [point, action = 'crash'] = entry.split('=');
+    if (point !== name) continue;
+    if (action === 'fail') throw nonRetryable(ErrorType.SqlError, `failpoint ${name}: injected failure`);
+    process.kill(process.pid, 'SIGKILL');
+  }
 }

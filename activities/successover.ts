@@ -212,20 +212,9 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
       ): Promise<T> {
         ctx.heartbeat({ step: name, host: host.name });
         const start = Date.now();
+        let r: T;
         try {
-          const r = await fn();
-          const end = Date.now();
-          steps.push({
-            step: name,
-            host: host.name,
-            start: new Date(start).toISOString(),
-            end: new Date(end).toISOString(),
-            ms: end - start,
-            status: 'done',
-            ...(detail ? { detail: detail(r) } : {}),
-          });
-          failpoint(`critical:${name}`);
-          return r;
+          r = await fn();
         } catch (e) {
           steps.push({
             step: name,
@@ -236,6 +225,18 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           });
           throw e;
         }
+        const end = Date.now();
+        steps.push({
+          step: name,
+          host: host.name,
+          start: new Date(start).toISOString(),
+          end: new Date(end).toISOString(),
+          ms: end - start,
+          status: 'done',
+          ...(detail ? { detail: detail(r) } : {}),
+        });
+        failpoint(`critical:${name}`);
+        return r;
       }
       const run = (host: Host, statements: Statement[], c: PoolConnection, op: string) => {
         commands.push(...statements.map((s) => ({ step: op, on: `sql ${host.name}`, command: s.redacted })));

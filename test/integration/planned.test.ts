@@ -184,6 +184,33 @@ describe('planned successover on the netns lab', () => {
     });
   });
 
+  test('a failure before promotion is compensated: the old primary takes writes again', async () => {
+    await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
+      const before = await snapshot();
+      const w = writer();
+      await w.start();
+      process.env.SUCCESSOVER_FAILPOINTS = 'critical:final position=fail';
+      let message: string;
+      try {
+        message = await refusal(client, taskQueue, { cluster: 'lab', target: 'db2' });
+      } finally {
+        delete process.env.SUCCESSOVER_FAILPOINTS;
+      }
+      const failedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 700));
+      await w.stop();
+      expect(message).toMatch(/failed before promotion and was undone \(db1 is writable again\)/);
+      expect(w.acked.filter((a) => a.at > failedAt).length).toBeGreaterThan(10);
+      expect(await snapshot()).toEqual(before);
+      const c = await rootConnection(lab.info, 'db1');
+      try {
+        expect(await w.lost(c)).toEqual([]);
+      } finally {
+        c.destroy();
+      }
+    });
+  });
+
   test('db1 → db2 → db1 under write load: no acknowledged write lost, invariants hold', async () => {
     await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
       const w = writer();

@@ -67,3 +67,15 @@ export function compareVersions(a: string, b: string): number {
   }
   return 0;
 }
+
+/**
+ * The topology with one node's GTID facts replaced by a later reading. Errant detection needs
+ * the primary read AFTER the replicas: under write load a replica read after the primary holds
+ * transactions the primary's earlier snapshot lacks, which would look errant.
+ */
+export function withLaterPosition(t: Topology, name: string, executed: string, history: string): Topology {
+  return {
+    ...t,
+    nodes: t.nodes.map((n) => (n.name === name ? { ...n, gtidExecuted: executed, gtidHistory: history } : n)),
+  };
+}

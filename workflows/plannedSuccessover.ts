@@ -6,6 +6,7 @@
 import { CancellationScope, upsertSearchAttributes, ApplicationFailure } from '@temporalio/workflow';
 import { gtidOps } from '../domain/gtid';
 import { findPrimary, preflightPlanned } from '../domain/preflight';
+import { withLaterPosition } from '../domain/topology';
 import {
   parseInput,
   PlannedSuccessoverInputSchema,
@@ -46,24 +47,16 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
         thresholdSeconds: spec.policy.longTransactionSeconds,
       }),
     );
-    // Errant detection compares each replica with the primary. Under write load a replica read
-    // after the primary can hold transactions the primary's earlier snapshot lacks; the
-    // primary's position read AFTER the replicas contains everything they received from it.
+    // Read after the replicas, so nothing they received from it looks errant.
     const primaryNow = await run.step('primary position', found.primary, () =>
       call(acts.gtidPosition, `read the GTID state of ${found.primary}`, { cluster, host: found.primary }),
     );
-    const observed = {
-      ...before.topology,
-      nodes: before.topology.nodes.map((n) =>
-        n.name === found.primary
-          ? {
-              ...n,
-              gtidExecuted: primaryNow.current,
-              gtidHistory: primaryNow.binlogState ?? primaryNow.current,
-            }
-          : n,
-      ),
-    };
+    const observed = withLaterPosition(
+      before.topology,
+      found.primary,
+      primaryNow.current,
+      primaryNow.binlogState ?? primaryNow.current,
+    );
     const preflight = preflightPlanned({
       cluster: spec,
       topology: observed,

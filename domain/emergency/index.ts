@@ -1,0 +1,17 @@
+/**
+ * Emergency recovery decisions: pure, deterministic, importable by workflows.
+ *
+ * - `inferDeadPrimary(nodes)`, `confirmFailure(...)`: is the primary really dead (worker probes
+ *   AND the replicas' IO threads)? confirmed | false-alarm | undecidable, with evidence.
+ * - `checkFlapping(...)`: the anti-flapping window (policy.recoveryBlockSeconds, --ack-flapping).
+ * - `deadPrimaryIdentity(...)`, `errantAcrossReplicas(...)`, `errantDecision(...)`: errant
+ *   transactions without a primary to compare with, and policy.errantGtids.
+ * - `planCatchUp(...)`: relay-log wait, then replicate the candidate from more advanced replicas.
+ * - `lostTransactions(...)`: what the dead primary committed that the new primary lacks.
+ */
+export * from './types';
+export * from './confirm';
+export * from './flapping';
+export * from './errant';
+export * from './catchup';
+export * from './lost';

@@ -199,6 +199,10 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
         p.release();
         throw e;
       });
+      // A step may block for its whole bound (the GTID wait, the read-only lock wait): keep
+      // heartbeating, so only a dead worker (not a slow step) makes the server retry.
+      let current = { step: 'prepare', host: primary.name };
+      const beat = setInterval(() => ctx.heartbeat(current), 1000);
       const killer = new KillLoop(shared, d, primary, [
         deps.secrets.mysql.user,
         deps.secrets.replication.user,
@@ -210,7 +214,8 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
         fn: () => Promise<T>,
         detail?: (r: T) => string,
       ): Promise<T> {
-        ctx.heartbeat({ step: name, host: host.name });
+        current = { step: name, host: host.name };
+        ctx.heartbeat(current);
         const start = Date.now();
         let r: T;
         try {
@@ -332,6 +337,7 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           );
         return { steps, blackoutMs, kills, commands, resumed };
       } finally {
+        clearInterval(beat);
         await killer.stop().catch(() => undefined);
         p.release();
         t.release();

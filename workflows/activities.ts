@@ -2,9 +2,13 @@
 import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
-/** Ordinary steps: short, retried with backoff; a non-retryable failure stops at once. */
+/**
+ * Ordinary steps: short, retried with backoff; a non-retryable failure stops at once. The
+ * start-to-close bound is also how long a crashed worker's attempt stalls the run, so it is
+ * short; bounded waits get their own (see `boundedWait`).
+ */
 export const defaultOptions: ActivityOptions = {
-  startToCloseTimeout: '60 seconds',
+  startToCloseTimeout: '20 seconds',
   retry: {
     initialInterval: '200 ms',
     backoffCoefficient: 2,
@@ -44,3 +48,9 @@ export function call<F extends OneArg>(
   };
   return proxied.executeWithOptions({ ...options, summary }, [arg]);
 }
+
+/** Options for an activity that waits server-side up to `seconds`. */
+export const boundedWait = (seconds: number): ActivityOptions => ({
+  ...defaultOptions,
+  startToCloseTimeout: `${Math.ceil(seconds) + 15} seconds`,
+});

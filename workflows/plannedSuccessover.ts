@@ -14,7 +14,7 @@ import {
   type PlannedSuccessoverInput,
   type PlannedSuccessoverResult,
 } from '../domain/runbook';
-import { acts, call, criticalOptions } from './activities';
+import { acts, boundedWait, call, criticalOptions } from './activities';
 import { failureMessage, refused, Runbook } from './runbook';
 import { verifyInvariants } from './verify';
 
@@ -86,12 +86,17 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
       call(acts.gtidPosition, `read the GTID position of ${primary}`, { cluster, host: primary }),
     );
     await run.step('catch up', target, () =>
-      call(acts.waitUntilApplied, `${target} applies ${primary}'s position`, {
-        cluster,
-        host: target,
-        position: snapshot.position,
-        timeoutSeconds: input.waitTimeoutSeconds,
-      }),
+      call(
+        acts.waitUntilApplied,
+        `${target} applies ${primary}'s position`,
+        {
+          cluster,
+          host: target,
+          position: snapshot.position,
+          timeoutSeconds: input.waitTimeoutSeconds,
+        },
+        boundedWait(input.waitTimeoutSeconds),
+      ),
     );
 
     // 3-9. The critical section, in one activity so no engine round trip lands inside the

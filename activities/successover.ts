@@ -256,6 +256,7 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
         const targetFacts = await probe(t, d.nodeFacts());
         const resumed = targetReplication === null && !targetFacts.readOnly;
 
+        await killer.prepare();
         const blackoutStart = Date.now();
         // 3. Old primary read-only: from here no application write commits on it.
         await step('read-only', primary, () =>
@@ -390,10 +391,15 @@ class KillLoop {
     private readonly protectedUsers: string[],
   ) {}
 
+  /** Opens the loop's own connection before the blackout starts. */
+  async prepare(): Promise<void> {
+    this.conn ??= await this.shared.pools.connection(this.host);
+  }
+
   async start(intervalMs: number): Promise<void> {
     if (this.running) return;
-    this.conn = await this.shared.pools.connection(this.host);
-    const c = this.conn;
+    await this.prepare();
+    const c = this.conn as PoolConnection;
     await this.sweep(c); // the first sweep happens before the step counts as done
     this.running = (async () => {
       while (!this.stopped) {

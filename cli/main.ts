@@ -7,6 +7,7 @@ import { registerWorker } from './commands/worker';
 import { registerLab } from './commands/lab';
 import { registerRun } from './commands/run';
 import { registerTopology } from './commands/topology';
+import { registerBench } from './commands/bench';
 
 const program = new Command()
   .name('successover')
@@ -19,6 +20,7 @@ registerWorker(program);
 registerLab(program);
 registerRun(program);
 registerTopology(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`successover: ${err instanceof Error ? err.message : String(err)}`);

@@ -175,7 +175,8 @@ async function currentPrimary(dir: string): Promise<string | null> {
   return writable.length === 1 ? writable[0].name : null;
 }
 
-async function lostThrough(info: LabInfo, host: string, writer: Writer): Promise<number[]> {
+/** Acknowledged writes missing on a lab host, read as root over its socket (works during a cut). */
+export async function lostThrough(info: LabInfo, host: string, writer: Writer): Promise<number[]> {
   const h = info.hosts.find((x) => x.name === host);
   if (!h) throw new Error(`no lab host ${host}`);
   const c = await createConnection({ socketPath: h.socket, user: 'root', connectTimeout: 2000 });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { createConnection } from 'mysql2/promise';
+import { lostThrough } from '../bench/planned';
 import { Writer } from '../bench/writer';
 import { failureReason, startRunbook, uiLink } from '../cli/runbooks';
 import type { PlannedSuccessoverResult } from '../domain/runbook';
@@ -26,17 +26,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(why)), ms)));
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-async function missingWrites(info: LabInfo, host: string, writer: Writer): Promise<number[]> {
-  const h = info.hosts.find((x) => x.name === host);
-  if (!h) throw new Error(`no lab host ${host}`);
-  const c = await createConnection({ socketPath: h.socket, user: 'root', connectTimeout: 2000 });
-  try {
-    return await writer.lost(c);
-  } finally {
-    c.destroy();
-  }
 }
 
 async function successover(
@@ -154,7 +143,7 @@ async function main(): Promise<void> {
     await sleep(500);
     await writer.stop();
 
-    const missing = await missingWrites(info, back.target, writer);
+    const missing = await lostThrough(info, back.target, writer);
     say(
       `[${secs()}] the application saw ${writer.acked.length} writes acknowledged (${writer.errors} attempts failed)`,
     );

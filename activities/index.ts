@@ -4,6 +4,7 @@
 import type { ActivityDeps } from './deps';
 import type { Cluster } from '../domain/inventory';
 import { createClusterActivities } from './cluster';
+import { createEmergencyActivities } from './emergency';
 import { ErrorType, nonRetryable } from './errors';
 import { createLockActivities } from './lock';
 import { createSqlActivities } from './sql';
@@ -60,6 +61,7 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     ...createClusterActivities(deps),
     ...sql.activities,
     ...lock,
+    ...createEmergencyActivities(deps, { pools, routerFor }),
     ...createSuccessoverActivities(deps, {
       pools,
       sql: sql.activities,

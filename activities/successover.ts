@@ -8,6 +8,7 @@ import { dialectFor, killableSessions, type Dialect, type Statement } from '../d
 import type { Cluster, Host } from '../domain/inventory';
 import type { PlannedCommandView, TimelineStep, TopologyNodeView } from '../domain/runbook';
 import type { NodeState, Topology } from '../domain/topology';
+import { relayFacts, type RelayFacts } from '../domain/emergency/types';
 import type { ActivityDeps } from './deps';
 import { ErrorType, classifySqlError, nonRetryable } from './errors';
 import { failpoint } from './failpoints';
@@ -29,6 +30,8 @@ export interface InspectResult {
   /** Hosts holding the writer traffic; null when the cluster has no traffic router. */
   trafficHolders: string[] | null;
   view: TopologyNodeView[];
+  /** Per replica, what its relay log received and from which server (emergency decisions). */
+  relay: Record<string, RelayFacts>;
 }
 
 export interface CriticalSectionInput {
@@ -122,10 +125,13 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
         router.type === 'none' ? Promise.resolve(null) : router.holders(),
       ]);
       const nodes = seen.hosts.map(toNodeState);
+      const relay: Record<string, RelayFacts> = {};
+      for (const h of seen.hosts) if (h.replication) relay[h.host] = relayFacts(h.replication);
       return {
         topology: { cluster, nodes },
         trafficHolders: holders ? holders.holders : null,
         view: nodes.map(toView),
+        relay,
       };
     },
 

@@ -2,4 +2,7 @@
 export { describeCluster } from './describeCluster';
 export { clusterLock } from './clusterLock';
 export { plannedSuccessover } from './plannedSuccessover';
+export { emergencyRecovery } from './emergencyRecovery';
+export { fenceWatch } from './fenceWatch';
+export { detector } from './detector';
 export { topology } from './topology';

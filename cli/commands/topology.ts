@@ -38,7 +38,7 @@ export function registerTopology(program: Command): void {
     });
 }
 
-export function renderTree(r: InspectResult, primary: string | null): string {
+export function renderTree(r: Omit<InspectResult, 'relay'>, primary: string | null): string {
   const lines: string[] = [];
   const label = (name: string) => {
     const n = r.view.find((x) => x.name === name)!;

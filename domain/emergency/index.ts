@@ -8,6 +8,7 @@
  *   transactions without a primary to compare with, and policy.errantGtids.
  * - `planCatchUp(...)`: relay-log wait, then replicate the candidate from more advanced replicas.
  * - `lostTransactions(...)`: what the dead primary committed that the new primary lacks.
+ * - `chooseCandidate(...)`: the ranking plus the errant-GTID policy: whom to promote, or why not.
  */
 export * from './types';
 export * from './confirm';
@@ -15,3 +16,4 @@ export * from './flapping';
 export * from './errant';
 export * from './catchup';
 export * from './lost';
+export * from './choose';

@@ -1,0 +1,253 @@
+// Emergency recovery's own activities: probing a primary that may be dead, fencing it as far as it
+// can be reached, moving traffic, the anti-flapping record and the notification hooks. Fencing and
+// notifications are best effort by design: each outcome is returned and recorded, never thrown.
+import { execFile } from 'node:child_process';
+import { Context } from '@temporalio/activity';
+import { createConnection } from 'mysql2/promise';
+import { dialectFor } from '../domain/dialects';
+import type { PrimaryProbe } from '../domain/emergency';
+import type { Cluster, Host } from '../domain/inventory';
+import { RUNBOOKS, type EmergencyRecoveryInput } from '../domain/runbook';
+import { startEmergencyRecovery } from '../triggers/start';
+import type { ActivityDeps } from './deps';
+import { ErrorType, classifySqlError, nonRetryable } from './errors';
+import { execute } from './sql/run';
+import type { SqlPools } from './sql/pools';
+import type { RouterResult, TrafficRouter } from './traffic/router';
+
+export interface EmergencyShared {
+  pools: SqlPools;
+  routerFor(cluster: Cluster): TrafficRouter;
+}
+
+export interface ProbeInput {
+  cluster: string;
+  host: string;
+  probes: number;
+  intervalMs: number;
+  /** Each probe's connect bound. */
+  timeoutMs?: number;
+}
+
+/** What fencing achieved, step by step: shown in the result and the UI. */
+export interface FenceReport {
+  host: string;
+  readOnly: FenceOutcome;
+  traffic: FenceOutcome;
+  command: FenceOutcome;
+  /** At least one fence held: the host cannot take writes through successover's paths. */
+  fenced: boolean;
+}
+export interface FenceOutcome {
+  status: 'done' | 'failed' | 'skipped';
+  detail: string;
+}
+
+export type HookEvent = 'detected' | 'succeeded' | 'failed';
+export interface NotifyInput {
+  cluster: string;
+  event: HookEvent;
+  /** Flat facts of the run, passed as SUCCESSOVER_<KEY> variables and in the POST body. */
+  facts: Record<string, string>;
+}
+
+const FENCE_COMMAND_TIMEOUT_MS = 30_000;
+const HOOK_TIMEOUT_MS = 10_000;
+
+export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyShared) {
+  function clusterOf(name: string): Cluster {
+    const c = deps.inventory.clusters.find((x) => x.name === name);
+    if (!c)
+      throw nonRetryable(ErrorType.BadConfiguration, `unknown cluster "${name}" in the worker's inventory`);
+    return c;
+  }
+  function hostOf(cluster: Cluster, name: string): Host {
+    const h = cluster.hosts.find((x) => x.name === name);
+    if (!h)
+      throw nonRetryable(
+        ErrorType.BadConfiguration,
+        `unknown host "${name}" in cluster ${cluster.name}: expected one of ${cluster.hosts.map((x) => x.name).join(', ')}`,
+      );
+    return h;
+  }
+
+  /** One fresh connection per probe: a pooled one could hide a server that stopped accepting. */
+  async function probeOnce(host: Host, timeoutMs: number): Promise<PrimaryProbe> {
+    const at = new Date().toISOString();
+    try {
+      const c = await createConnection({
+        host: host.address,
+        port: host.port,
+        user: deps.secrets.mysql.user,
+        password: deps.secrets.mysql.password,
+        connectTimeout: timeoutMs,
+      });
+      try {
+        await c.query({ sql: 'SELECT 1', timeout: timeoutMs });
+      } finally {
+        c.destroy();
+      }
+      return { ok: true, at };
+    } catch (e) {
+      const err = e as { sqlState?: string; code?: string; message?: string };
+      // Any answer from the server (even "access denied", "too many connections") means it lives.
+      if (err.sqlState !== undefined && err.code !== 'PROTOCOL_CONNECTION_LOST')
+        return { ok: true, at, error: `answered with an error: ${err.message}` };
+      return { ok: false, at, error: `${err.code ?? 'error'}: ${err.message ?? String(e)}` };
+    }
+  }
+
+  return {
+    /** `probes` attempts `intervalMs` apart; stops at the first answer (one answer is enough). */
+    async probePrimary(input: ProbeInput): Promise<PrimaryProbe[]> {
+      const host = hostOf(clusterOf(input.cluster), input.host);
+      const out: PrimaryProbe[] = [];
+      for (let i = 0; i < input.probes; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, input.intervalMs));
+        const p = await probeOnce(host, input.timeoutMs ?? 1000);
+        out.push(p);
+        Context.current().heartbeat({ probe: i + 1, ok: p.ok });
+        if (p.ok) break;
+      }
+      return out;
+    },
+
+    /**
+     * Fence the old primary as far as it can be reached: read_only if it answers, the writer
+     * traffic taken off it, then the inventory's STONITH command. Never throws for a host that
+     * does not answer: that is the expected case, recorded as such.
+     */
+    async fenceOldPrimary({ cluster: name, host: hostName }: { cluster: string; host: string }) {
+      const cluster = clusterOf(name);
+      const host = hostOf(cluster, hostName);
+      const d = dialectFor(cluster.flavor);
+      const readOnly = await shared.pools
+        .with(host, (c) => execute(c, d.readOnlyOn(2), 5000))
+        .then((): FenceOutcome => ({ status: 'done', detail: `read_only set on ${host.name}` }))
+        .catch((e): FenceOutcome => ({
+          status: 'failed',
+          detail: classifySqlError(host.name, 'set read_only', e).message,
+        }));
+      const router = shared.routerFor(cluster);
+      const traffic: FenceOutcome =
+        router.type === 'none'
+          ? { status: 'skipped', detail: 'no traffic router configured' }
+          : outcome(await router.detach(host.name, { bestEffort: true }));
+      const command = cluster.policy.fenceCommand
+        ? await runCommand(cluster.policy.fenceCommand, fenceEnv(cluster, host), FENCE_COMMAND_TIMEOUT_MS)
+        : ({ status: 'skipped', detail: 'no policy.fenceCommand configured' } as FenceOutcome);
+      const fenced = [readOnly, traffic, command].some((o) => o.status === 'done');
+      return { host: host.name, readOnly, traffic, command, fenced } satisfies FenceReport;
+    },
+
+    /** Gives the writer traffic to the new primary (idempotent: a retry finds it there). */
+    async attachTraffic({ cluster, host }: { cluster: string; host: string }): Promise<RouterResult | null> {
+      const spec = clusterOf(cluster);
+      hostOf(spec, host);
+      const router = shared.routerFor(spec);
+      return router.type === 'none' ? null : router.attach(host);
+    },
+
+    /**
+     * When the last completed recovery of the cluster ended (the anti-flapping record): the close
+     * time of the newest emergency-recovery run that recovered, read from Temporal's visibility.
+     */
+    async lastRecovery({
+      cluster,
+    }: {
+      cluster: string;
+    }): Promise<{ endedAt: string; workflowId: string } | null> {
+      if (!deps.temporal)
+        throw nonRetryable(
+          ErrorType.BadConfiguration,
+          'lastRecovery needs a Temporal client: build the worker with createWorker',
+        );
+      const self = Context.current().info.workflowExecution?.runId;
+      const query = `Runbook = '${RUNBOOKS.emergency}' AND Cluster = '${cluster.replace(/'/g, "''")}' AND RunbookPhase = 'recovered' AND ExecutionStatus = 'Completed'`;
+      let best: { endedAt: string; workflowId: string } | null = null;
+      for await (const w of deps.temporal.client.workflow.list({ query, pageSize: 20 })) {
+        if (w.runId === self || !w.closeTime) continue;
+        if (!best || w.closeTime.toISOString() > best.endedAt)
+          best = { endedAt: w.closeTime.toISOString(), workflowId: w.workflowId };
+      }
+      return best;
+    },
+
+    /** The detector's trigger: the same start (and join) as the webhook's. */
+    async startRecovery(input: EmergencyRecoveryInput) {
+      if (!deps.temporal)
+        throw nonRetryable(
+          ErrorType.BadConfiguration,
+          'startRecovery needs a Temporal client: build the worker with createWorker',
+        );
+      return startEmergencyRecovery(deps.temporal.client, deps.temporal.taskQueue, input);
+    },
+
+    /** Runs the inventory's hooks for this event; every outcome is returned, none thrown. */
+    async notify(input: NotifyInput): Promise<FenceOutcome[]> {
+      const cluster = clusterOf(input.cluster);
+      const env = Object.fromEntries(
+        Object.entries({ ...input.facts, cluster: input.cluster, event: input.event }).map(([k, v]) => [
+          `SUCCESSOVER_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+          v,
+        ]),
+      );
+      const body = JSON.stringify({ cluster: input.cluster, event: input.event, ...input.facts });
+      const results: FenceOutcome[] = [];
+      for (const hook of cluster.hooks.filter((h) => h.on.includes(input.event))) {
+        if (hook.command) results.push(await runCommand(hook.command, env, HOOK_TIMEOUT_MS));
+        if (hook.url) results.push(await post(hook.url, body));
+      }
+      return results;
+    },
+  };
+}
+
+function outcome(r: RouterResult): FenceOutcome {
+  return { status: r.ok ? 'done' : 'failed', detail: r.detail };
+}
+
+function fenceEnv(cluster: Cluster, host: Host): Record<string, string> {
+  return {
+    SUCCESSOVER_CLUSTER: cluster.name,
+    SUCCESSOVER_HOST: host.name,
+    SUCCESSOVER_ADDRESS: host.address,
+    SUCCESSOVER_PORT: String(host.port),
+  };
+}
+
+/** Runs an argv on the worker (no shell: nothing to quote), bounded, output kept short. */
+function runCommand(argv: string[], env: Record<string, string>, timeoutMs: number): Promise<FenceOutcome> {
+  return new Promise((resolve) => {
+    execFile(
+      argv[0],
+      argv.slice(1),
+      { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 1024 },
+      (err, stdout, stderr) => {
+        const out = `${stdout}${stderr}`.trim().slice(-500);
+        if (!err) resolve({ status: 'done', detail: `${argv[0]} succeeded${out ? `: ${out}` : ''}` });
+        else
+          resolve({
+            status: 'failed',
+            detail: `${argv[0]} failed (${err.killed ? `timed out after ${timeoutMs} ms` : `exit ${err.code}`})${out ? `: ${out}` : ''}`,
+          });
+      },
+    );
+  });
+}
+
+async function post(url: string, body: string): Promise<FenceOutcome> {
+  try {
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(HOOK_TIMEOUT_MS),
+    });
+    return r.ok
+      ? { status: 'done', detail: `POST ${new URL(url).host} answered ${r.status}` }
+      : { status: 'failed', detail: `POST ${new URL(url).host} answered ${r.status}` };
+  } catch (e) {
+    return { status: 'failed', detail: `POST ${new URL(url).host} failed: ${(e as Error).message}` };
+  }
+}

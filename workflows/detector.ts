@@ -1,0 +1,70 @@
+// The built-in detector (opt-in per cluster): probes the primary every few seconds and, after
+// `probes` failures in a row, starts emergency recovery itself (which confirms with the replicas
+// before changing anything). It continues-as-new regularly so its history stays small.
+import { continueAsNew, setCurrentDetails, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { writableNodes } from '../domain/topology';
+import { acts, call } from './activities';
+
+export interface DetectorInput {
+  cluster: string;
+  /** Default: the cluster's policy.detector. */
+  intervalSeconds?: number;
+  probes?: number;
+  /** After starting a recovery, wait this long before watching the (new) primary. */
+  cooldownSeconds?: number;
+  /** Carried across continue-as-new. */
+  primary?: string;
+}
+
+export const detectorId = (cluster: string) => `detector/${cluster}`;
+const ROUNDS_PER_RUN = 200;
+
+export async function detector(input: DetectorInput): Promise<never> {
+  const { cluster } = input;
+  upsertSearchAttributes({ Cluster: [cluster], Runbook: ['detector'] });
+  const spec = await call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster });
+  const intervalMs = (input.intervalSeconds ?? spec.policy.detector.intervalSeconds) * 1000;
+  const needed = input.probes ?? spec.policy.detector.probes;
+  let primary = input.primary;
+  let failures = 0;
+  for (let round = 0; round < ROUNDS_PER_RUN; round++) {
+    if (!primary) {
+      const seen = await call(acts.inspectCluster, `find the primary of ${cluster}`, { cluster });
+      const writers = writableNodes(seen.topology).filter((n) => !n.replication);
+      primary = writers.length === 1 ? writers[0].name : undefined;
+      setCurrentDetails(
+        primary
+          ? `watching **${primary}**`
+          : `no single primary in ${cluster} (${writers.length} writable): waiting`,
+      );
+    }
+    if (primary) {
+      const [probe] = await call(acts.probePrimary, `probe ${primary}`, {
+        cluster,
+        host: primary,
+        probes: 1,
+        intervalMs: 0,
+      });
+      failures = probe.ok ? 0 : failures + 1;
+      if (failures > 0)
+        setCurrentDetails(`**${primary}** failed ${failures} of ${needed} probes: ${probe.error ?? ''}`);
+      if (failures >= needed) {
+        const started = await call(acts.startRecovery, `start emergency recovery of ${cluster}`, {
+          cluster,
+          primary,
+          reason: `detector: ${primary} failed ${failures} probes in a row (${probe.error ?? 'no answer'})`,
+          source: { kind: 'detector', receivedAt: new Date().toISOString() },
+        });
+        setCurrentDetails(
+          `started ${started.workflowId} (run ${started.runId}); watching again in ${input.cooldownSeconds ?? 30} s`,
+        );
+        await sleep((input.cooldownSeconds ?? 30) * 1000);
+        primary = undefined;
+        failures = 0;
+        continue;
+      }
+    }
+    await sleep(intervalMs);
+  }
+  return continueAsNew<typeof detector>({ ...input, primary });
+}

@@ -1,0 +1,48 @@
+// Step 4 of emergency recovery, when policy.requireApproval: a human approves or aborts the chosen
+// candidate through the `approve` / `abort` updates (the UI and the CLI send them); silence past
+// the approval timeout aborts, because promoting without the asked-for consent is the worse error.
+import { condition, defineUpdate, setHandler } from '@temporalio/workflow';
+
+export interface ApprovalRequest {
+  by?: string;
+  comment?: string;
+}
+export interface Approval {
+  decision: 'approved' | 'aborted' | 'timed-out';
+  by?: string;
+  comment?: string;
+}
+
+export const approveUpdate = defineUpdate<string, [ApprovalRequest]>('approve');
+export const abortUpdate = defineUpdate<string, [ApprovalRequest]>('abort');
+
+/** Installs the handlers at once, so an early update is rejected with the reason, not lost. */
+export class ApprovalGate {
+  private awaiting = false;
+  private answer: Approval | undefined;
+
+  constructor() {
+    const validator = (_req: ApprovalRequest) => {
+      if (!this.awaiting)
+        throw new Error(
+          this.answer
+            ? `already ${this.answer.decision}${this.answer.by ? ` by ${this.answer.by}` : ''}`
+            : 'this run is not waiting for an approval',
+        );
+    };
+    const decide = (decision: 'approved' | 'aborted') => (req: ApprovalRequest) => {
+      this.answer = { decision, ...(req ?? {}) };
+      this.awaiting = false;
+      return `${decision}${req?.by ? ` by ${req.by}` : ''}`;
+    };
+    setHandler(approveUpdate, decide('approved'), { validator });
+    setHandler(abortUpdate, decide('aborted'), { validator });
+  }
+
+  async wait(timeoutSeconds: number): Promise<Approval> {
+    this.awaiting = true;
+    const answered = await condition(() => this.answer !== undefined, timeoutSeconds * 1000);
+    this.awaiting = false;
+    return answered && this.answer ? this.answer : (this.answer = { decision: 'timed-out' });
+  }
+}

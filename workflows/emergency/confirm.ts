@@ -1,0 +1,86 @@
+// Step 2 of emergency recovery: confirm the failure before anything changes. The worker probes the
+// primary AND asks the replicas; replicas notice a cut link only after their heartbeat timeout, so
+// "they still stream" is asked again until `confirmTimeoutSeconds`, while a primary that answers
+// ends the run at once.
+import { sleep } from '@temporalio/workflow';
+import { confirmFailure, inferDeadPrimary, type FailureVerdict } from '../../domain/emergency';
+import type { Cluster } from '../../domain/inventory';
+import type { EmergencyRecoveryRequest } from '../../domain/runbook';
+import type { InspectResult } from '../../activities/successover';
+import { acts, call } from '../activities';
+import type { Runbook } from '../runbook';
+
+export interface Confirmation {
+  verdict: FailureVerdict;
+  seen: InspectResult;
+}
+
+/** The suspected primary: given, else the top of the replicas' chains, else the inventory's hint. */
+export function suspectedPrimary(
+  input: EmergencyRecoveryRequest,
+  spec: Cluster,
+  seen: InspectResult,
+): { primary: string } | { refusal: string } {
+  if (input.primary) {
+    if (!spec.hosts.some((h) => h.name === input.primary))
+      return {
+        refusal: `primary "${input.primary}" is not a host of ${spec.name}: expected one of ${spec.hosts.map((h) => h.name).join(', ')}`,
+      };
+    return { primary: input.primary };
+  }
+  const inferred = inferDeadPrimary(seen.topology.nodes);
+  if (inferred.found) return { primary: inferred.primary };
+  if (spec.primary && inferred.roots.length === 0) return { primary: spec.primary };
+  return { refusal: inferred.reason };
+}
+
+export async function confirmDeadPrimary(
+  run: Runbook,
+  input: EmergencyRecoveryRequest,
+  spec: Cluster,
+  primary: string,
+): Promise<Confirmation> {
+  const { cluster } = input;
+  const deadline = Date.now() + input.confirmTimeoutSeconds * 1000;
+  const probes = input.probes ?? spec.policy.detector.probes;
+  for (let round = 1; ; round++) {
+    const tried = await run.step(
+      `probe ${primary}`,
+      primary,
+      () =>
+        call(
+          acts.probePrimary,
+          `probe ${primary} ${probes}× every ${input.probeIntervalMs} ms`,
+          {
+            cluster,
+            host: primary,
+            probes,
+            intervalMs: input.probeIntervalMs,
+          },
+          {
+            startToCloseTimeout: `${Math.ceil((probes * (input.probeIntervalMs + 1500)) / 1000) + 10} seconds`,
+            heartbeatTimeout: '10 seconds',
+            retry: { maximumAttempts: 3 },
+          },
+        ),
+      (p) => `${p.filter((x) => !x.ok).length} of ${p.length} failed`,
+    );
+    // Discovery after the probes, so the replicas' IO threads are asked about the same moment.
+    const seen = await run.step('ask the replicas', undefined, () =>
+      call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
+    );
+    const verdict = confirmFailure({
+      cluster: spec,
+      nodes: seen.topology.nodes,
+      primary,
+      probes: tried,
+      minProbes: probes,
+    });
+    if (verdict.verdict === 'confirmed') return { verdict, seen };
+    const answered =
+      tried.some((p) => p.ok) || seen.topology.nodes.some((n) => n.name === primary && n.reachable);
+    if (answered || Date.now() >= deadline) return { verdict, seen };
+    run.enterPhase('confirm', `round ${round}: ${verdict.reason}; asking again`);
+    await sleep(input.probeIntervalMs);
+  }
+}

@@ -1,0 +1,62 @@
+// After an emergency recovery the old primary is left fenced; when it could not be reached, this
+// keeps trying: the moment it answers again it is made read-only and loses the traffic, and its
+// transactions the new primary lacks are reported (never applied: a human compensates).
+// Its own workflow id, so a new alert on the cluster starts a new recovery instead of joining it.
+import { continueAsNew, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import type { FenceReport } from '../activities/emergency';
+import { lostTransactions, type LostReport } from '../domain/emergency';
+import { gtidOps } from '../domain/gtid';
+import type { Flavor } from '../domain/inventory';
+import { acts, call } from './activities';
+
+export interface FenceWatchInput {
+  cluster: string;
+  flavor: Flavor;
+  host: string;
+  newPrimary: string;
+  intervalSeconds: number;
+  /** Give up after this long (the host may be gone for good). */
+  untilIso: string;
+}
+
+export interface FenceWatchResult {
+  fence: FenceReport | null;
+  lost: LostReport;
+}
+
+export const fenceWatchId = (cluster: string, host: string) => `fence-watch/${cluster}/${host}`;
+const ROUNDS_PER_RUN = 300;
+
+export async function fenceWatch(input: FenceWatchInput): Promise<FenceWatchResult> {
+  const { cluster, host, newPrimary } = input;
+  upsertSearchAttributes({ Cluster: [cluster], Runbook: ['fence-watch'] });
+  for (let round = 0; round < ROUNDS_PER_RUN; round++) {
+    if (Date.now() >= Date.parse(input.untilIso))
+      return {
+        fence: null,
+        lost: {
+          known: false,
+          summary: `${host} did not answer before ${input.untilIso}: nothing more is known`,
+        },
+      };
+    const fence = await call(acts.fenceOldPrimary, `fence ${host} if it answers`, { cluster, host });
+    if (fence.readOnly.status === 'done' && fence.traffic.status !== 'failed') {
+      const [old, now] = await Promise.all([
+        call(acts.gtidPosition, `GTID state of ${host}`, { cluster, host }),
+        call(acts.gtidPosition, `GTID state of ${newPrimary}`, { cluster, host: newPrimary }),
+      ]);
+      return {
+        fence,
+        lost: lostTransactions({
+          gtid: gtidOps(input.flavor),
+          oldPrimary: host,
+          oldPrimaryHistory: old.binlogState ?? old.current,
+          newPrimary,
+          newPrimaryHistory: now.binlogState ?? now.current,
+        }),
+      };
+    }
+    await sleep(input.intervalSeconds * 1000);
+  }
+  return continueAsNew<typeof fenceWatch>(input);
+}

@@ -176,11 +176,14 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
     );
     const recoveryMs = Date.now() - triggeredAt;
     run.enterPhase('repoint', `${candidate} is the primary (${recoveryMs} ms after the trigger)`);
-    const reachable = fresh.topology.nodes.filter(
-      (n) => n.reachable && n.name !== candidate && n.name !== primary,
-    );
+    // Only the dead primary's replicas move; a node outside the tree (an earlier fenced primary)
+    // is left as it is for a human, and named.
+    const others = fresh.topology.nodes.filter((n) => n.name !== candidate && n.name !== primary);
+    const followers = others.filter((n) => n.reachable && n.replication?.source === primary);
+    const strays = others.filter((n) => n.reachable && !n.replication).map((n) => n.name);
+    for (const s of strays) warnings.push(`${s} replicates from no one: left as it is (not repointed)`);
     await Promise.all(
-      reachable.map((n) =>
+      followers.map((n) =>
         run.step('repoint', n.name, () =>
           call(acts.repoint, `repoint ${n.name} to ${candidate}`, {
             cluster,
@@ -193,7 +196,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
 
     // 9. Verify, report, and keep fencing the old primary until it answers.
     run.enterPhase('verify');
-    const after = await verifyInvariants(run, cluster, candidate, [primary]);
+    const after = await verifyInvariants(run, cluster, candidate, [primary, ...strays]);
     const watchId = fenceWatchId(cluster, primary);
     const watch = await startChild(fenceWatch, {
       workflowId: watchId,

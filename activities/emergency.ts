@@ -52,6 +52,8 @@ export interface NotifyInput {
 }
 
 const FENCE_COMMAND_TIMEOUT_MS = 30_000;
+/** A dead host's SSH would take the router's whole command timeout to fail. */
+const FENCE_TRAFFIC_TIMEOUT_MS = 3000;
 const HOOK_TIMEOUT_MS = 10_000;
 
 export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyShared) {
@@ -121,21 +123,27 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
       const cluster = clusterOf(name);
       const host = hostOf(cluster, hostName);
       const d = dialectFor(cluster.flavor);
-      const readOnly = await shared.pools
-        .with(host, (c) => execute(c, d.readOnlyOn(2), 5000))
-        .then((): FenceOutcome => ({ status: 'done', detail: `read_only set on ${host.name}` }))
-        .catch((e): FenceOutcome => ({
-          status: 'failed',
-          detail: classifySqlError(host.name, 'set read_only', e).message,
-        }));
+      // The three fences are independent: run them together, each bounded.
       const router = shared.routerFor(cluster);
-      const traffic: FenceOutcome =
+      const [readOnly, traffic, command] = await Promise.all([
+        shared.pools
+          .with(host, (c) => execute(c, d.readOnlyOn(2), 5000))
+          .then((): FenceOutcome => ({ status: 'done', detail: `read_only set on ${host.name}` }))
+          .catch((e): FenceOutcome => ({
+            status: 'failed',
+            detail: classifySqlError(host.name, 'set read_only', e).message,
+          })),
         router.type === 'none'
-          ? { status: 'skipped', detail: 'no traffic router configured' }
-          : outcome(await router.detach(host.name, { bestEffort: true }));
-      const command = cluster.policy.fenceCommand
-        ? await runCommand(cluster.policy.fenceCommand, fenceEnv(cluster, host), FENCE_COMMAND_TIMEOUT_MS)
-        : ({ status: 'skipped', detail: 'no policy.fenceCommand configured' } as FenceOutcome);
+          ? ({ status: 'skipped', detail: 'no traffic router configured' } as FenceOutcome)
+          : bounded(
+              router.detach(host.name, { bestEffort: true }).then(outcome),
+              FENCE_TRAFFIC_TIMEOUT_MS,
+              `no answer from ${host.name} within ${FENCE_TRAFFIC_TIMEOUT_MS} ms`,
+            ),
+        cluster.policy.fenceCommand
+          ? runCommand(cluster.policy.fenceCommand, fenceEnv(cluster, host), FENCE_COMMAND_TIMEOUT_MS)
+          : ({ status: 'skipped', detail: 'no policy.fenceCommand configured' } as FenceOutcome),
+      ]);
       const fenced = [readOnly, traffic, command].some((o) => o.status === 'done');
       return { host: host.name, readOnly, traffic, command, fenced } satisfies FenceReport;
     },
@@ -205,6 +213,15 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
 
 function outcome(r: RouterResult): FenceOutcome {
   return { status: r.ok ? 'done' : 'failed', detail: r.detail };
+}
+
+/** The outcome, or "failed" once `ms` pass (the late answer is ignored: a detach is harmless). */
+function bounded(p: Promise<FenceOutcome>, ms: number, why: string): Promise<FenceOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<FenceOutcome>((resolve) => {
+    timer = setTimeout(() => resolve({ status: 'failed', detail: why }), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 function fenceEnv(cluster: Cluster, host: Host): Record<string, string> {

@@ -117,12 +117,19 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
   }
 
   return {
-    async inspectCluster({ cluster }: { cluster: string }): Promise<InspectResult> {
+    /** `traffic: false` skips asking who holds the traffic (an SSH timeout per dead host). */
+    async inspectCluster({
+      cluster,
+      traffic = true,
+    }: {
+      cluster: string;
+      traffic?: boolean;
+    }): Promise<InspectResult> {
       const spec = clusterOf(cluster);
       const router = shared.routerFor(spec);
       const [seen, holders] = await Promise.all([
         shared.sql.discoverTopology({ cluster }),
-        router.type === 'none' ? Promise.resolve(null) : router.holders(),
+        router.type === 'none' || !traffic ? Promise.resolve(null) : router.holders(),
       ]);
       const nodes = seen.hosts.map(toNodeState);
       const relay: Record<string, RelayFacts> = {};

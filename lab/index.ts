@@ -605,6 +605,32 @@ export async function labHeal(host: string, opts: { dir?: string } = {}): Promis
   await net.setLink(vethOf(requireState(opts.dir), host), true);
 }
 
+/**
+ * STONITH for the lab: fences a host through the lab's out-of-band path (its unix socket and its
+ * namespace, like a server's management network), so it works on a partitioned host too. The
+ * lab inventory's policy.fenceCommand may call it (`successover lab fence`, host from
+ * SUCCESSOVER_HOST). read_only on, the VIP removed; mariadbd keeps running for investigation.
+ */
+export async function labFence(host: string, opts: { dir?: string } = {}): Promise<string[]> {
+  const st = requireState(opts.dir);
+  requireHost(st, host);
+  const h = st.info?.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`no lab host ${host}`);
+  const done: string[] = [];
+  const p = serverProcess(st, host);
+  if (p && isOurs(p.pid, st.dir)) {
+    await withRoot(h.socket, (c) => c.query('SET GLOBAL read_only = 1'));
+    done.push(`read_only=ON on ${host}`);
+  } else done.push(`mariadbd on ${host} is not running`);
+  if (h.netns && st.info?.vip)
+    done.push(
+      (await net.nsDelAddress(h.netns, `${st.info.vip.address}/32`))
+        ? `VIP ${st.info.vip.address} removed from ${host}`
+        : `VIP not on ${host}`,
+    );
+  return done;
+}
+
 async function hostStatus(st: LabState, h: LabHost): Promise<HostStatus> {
   const p = serverProcess(st, h.name);
   const pid = p && isOurs(p.pid, st.dir) ? p.pid : null;

@@ -91,3 +91,10 @@ export async function nsHasAddress(ns: string, address: string): Promise<boolean
   const out = await run(['ip', '-n', ns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
   return out.includes(` inet ${address}/`);
 }
+
+/** Removes an address from the namespace's eth0 if it is there (idempotent). */
+export async function nsDelAddress(ns: string, cidr: string): Promise<boolean> {
+  if (!(await nsHasAddress(ns, cidr.replace(/\/\d+$/, '')))) return false;
+  await run(['ip', '-n', ns, 'addr', 'del', cidr, 'dev', 'eth0']);
+  return true;
+}

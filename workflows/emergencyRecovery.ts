@@ -67,7 +67,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
     );
     const first = await run.step('discover', undefined, () =>
-      call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
+      call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
     );
     const suspect = suspectedPrimary(input, spec, first);
     if ('refusal' in suspect) throw refused(RUNBOOKS.emergency, cluster, [suspect.refusal]);
@@ -149,7 +149,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
     // 6-7. Catch up from fresh positions: the relay log first, then more advanced replicas.
     run.enterPhase('catch-up', `${candidate}`);
     const fresh = await run.step('read positions', undefined, () =>
-      call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
+      call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
     );
     const freshNodes = emergencyNodes(fresh);
     const errantNames = choice.errant.filter((r) => r.errant).map((r) => r.name);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import {
   labDown,
   labHeal,
+  labFence,
   labKill,
   labPartition,
   labStart,
@@ -186,6 +187,18 @@ export function registerLab(program: Command): void {
     await labPartition(h, { dir });
     return `${h} partitioned`;
   });
+  lab
+    .command('fence')
+    .argument('[host]', 'lab host, e.g. db1 (default: $SUCCESSOVER_HOST, as a fenceCommand gets it)')
+    .description(
+      "STONITH through the lab's out-of-band path: read_only on and the VIP removed, even when partitioned",
+    )
+    .option(dirOpt, dirHelp)
+    .action(async (host: string | undefined, o: { dir?: string }) => {
+      const h = host ?? process.env.SUCCESSOVER_HOST;
+      if (!h) throw new Error('lab fence: name the host (or set SUCCESSOVER_HOST)');
+      console.log((await labFence(h, { dir: o.dir })).join('; '));
+    });
   hostCmd('heal', 'reconnect a partitioned host', async (h, dir) => {
     await labHeal(h, { dir });
     return `${h} healed`;

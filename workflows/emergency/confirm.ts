@@ -67,7 +67,7 @@ export async function confirmDeadPrimary(
     );
     // Discovery after the probes, so the replicas' IO threads are asked about the same moment.
     const seen = await run.step('ask the replicas', undefined, () =>
-      call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
+      call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
     );
     const verdict = confirmFailure({
       cluster: spec,

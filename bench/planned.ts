@@ -3,23 +3,12 @@
 // and a writer committing through the VIP. It switches db1 → db2 → db1 … exactly as the CLI
 // does and measures, per run, the blackout the workflow reports and the longest gap between
 // two writes the application saw acknowledged: the figure users feel.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createConnection } from 'mysql2/promise';
-import pino from 'pino';
 import { failureReason, startRunbook } from '../cli/runbooks';
 import type { PlannedSuccessoverResult, TimelineStep } from '../domain/runbook';
 import { RUNBOOKS } from '../domain/runbook';
-import { labDown, labStatus, labUp, type LabInfo } from '../lab/index';
-import { parseSubnet, subnetInUse } from '../lab/net';
-import { freePort, startDevServer, stopDevServer } from '../temporal/devserver';
-import { createWorker } from '../worker/index';
+import { currentPrimary, lostThrough, sleep, withBenchLab } from './harness';
 import { summarize, type Summary } from './stats';
-import { Writer, type Ack } from './writer';
+import type { Ack } from './writer';
 
 export interface PlannedBenchOptions {
   runs: number;
@@ -83,18 +72,6 @@ const CRITICAL_STEPS = [
 /** Acks that land just after the workflow returned still belong to its run. */
 const GAP_MARGIN_MS = 200;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const randomName = (n: number) =>
-  Array.from(randomBytes(n), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
-
-async function freeSubnet(): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const cidr = `10.99.${1 + Math.floor(Math.random() * 250)}.0/24`;
-    if ((await subnetInUse(parseSubnet(cidr))).length === 0) return cidr;
-  }
-  throw new Error('no free 10.99.N.0/24 subnet found for the bench lab');
-}
-
 /** The longest gap between two acks with the later one in [from, to], and where it was. */
 export function longestGap(
   acked: readonly Ack[],
@@ -120,165 +97,19 @@ const stepEnd = (t: TimelineStep[], name: string) => {
   return s?.end ? Date.parse(s.end) : undefined;
 };
 
-/**
- * LIFO teardown that runs once, whichever of normal end, failure or a signal gets there first.
- * After a signal only the essential steps run (the lab, the server, the writer, the worker):
- * closing gRPC connections under a pending long poll makes it throw from a timer, and the
- * process exits right after anyway.
- */
-class Teardown {
-  private readonly steps: { what: string; fn: () => Promise<unknown>; essential: boolean }[] = [];
-  private done: Promise<void> | undefined;
-  constructor(private readonly log: (l: string) => void) {}
-  add(what: string, fn: () => Promise<unknown>, essential = true): void {
-    this.steps.push({ what, fn, essential });
-  }
-  run(onSignal = false): Promise<void> {
-    this.done ??= (async () => {
-      for (const s of [...this.steps].reverse()) {
-        if (onSignal && !s.essential) continue;
-        if (onSignal) this.log(`teardown: ${s.what}`);
-        try {
-          // A step stuck on a dying process must not keep the lab up.
-          await (onSignal ? bounded(s.fn(), 10_000, s.what) : s.fn());
-        } catch (e) {
-          this.log(`teardown: ${s.what} failed: ${(e as Error).message}`);
-        }
-      }
-    })();
-    return this.done;
-  }
-}
-
-function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>(
-    (_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: no end after ${ms} ms`)), ms)),
-  );
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-async function startServer(dataDir: string) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDevServer({ dataDir, port: await freePort(), headless: true, tiedToProcess: true });
-    } catch (e) {
-      // Another process took the port between our check and the server's bind.
-      if (attempt >= 3 || !/address already in use/.test(String(e))) throw e;
-    }
-  }
-}
-
-async function currentPrimary(dir: string): Promise<string | null> {
-  const s = await labStatus({ dir });
-  const writable = s.hosts.filter((h) => h.role === 'primary');
-  return writable.length === 1 ? writable[0].name : null;
-}
-
-/** Acknowledged writes missing on a lab host, read as root over its socket (works during a cut). */
-export async function lostThrough(info: LabInfo, host: string, writer: Writer): Promise<number[]> {
-  const h = info.hosts.find((x) => x.name === host);
-  if (!h) throw new Error(`no lab host ${host}`);
-  const c = await createConnection({ socketPath: h.socket, user: 'root', connectTimeout: 2000 });
-  try {
-    return await writer.lost(c);
-  } finally {
-    c.destroy();
-  }
-}
-
 export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBenchResult> {
   const log = o.log ?? (() => undefined);
   if (!Number.isInteger(o.runs) || o.runs < 1)
     throw new Error(`--runs ${o.runs}: expected a positive integer`);
   const pauseMs = o.pauseMs ?? 1000;
-  const teardown = new Teardown(log);
-  let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals) => {
-    // Listening stays on: a second signal would otherwise kill us halfway through the teardown.
-    if (interrupted) return log(`${sig} again: still tearing down`);
-    interrupted = true;
-    log(`${sig}: tearing down the bench lab`);
-    // The run in flight fails in all sorts of ways while its world is removed: none matters now.
-    process.on('uncaughtException', (e) => log(`(ignored while tearing down: ${e.message})`));
-    process.on('unhandledRejection', () => undefined);
-    // Keeps the event loop alive while teardown awaits native work that holds no handle.
-    setInterval(() => undefined, 1000);
-    void teardown.run(true).finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const labDir = mkdtempSync(join(tmpdir(), 'sobench-'));
-  const temporalDir = mkdtempSync(join(tmpdir(), 'sobench-temporal-'));
-  teardown.add('remove the Temporal data dir', async () =>
-    rmSync(temporalDir, { recursive: true, force: true }),
-  );
-  if (!o.keepLab)
-    teardown.add('remove the lab', async () => {
-      try {
-        await labDown({ dir: labDir, log });
-      } finally {
-        rmSync(labDir, { recursive: true, force: true });
-      }
-    });
-  try {
-    const prefix = `sob${randomName(4)}`;
-    const subnet = await freeSubnet();
-    log(`bench lab ${prefix} (${subnet}, ${o.hosts} hosts) in ${labDir}; Temporal dev server in memory`);
-    teardown.add('stop the Temporal dev server', () => stopDevServer(temporalDir));
-    const [info, server] = await Promise.all([
-      labUp({ hosts: o.hosts, mode: 'netns', prefix, subnet, dir: labDir, temporal: false }),
-      startServer(temporalDir),
-    ]);
-
-    try {
-      // The worker's state changes are INFO lines that would drown the bench's own output.
-      Runtime.install({ logger: new DefaultLogger('WARN') });
-    } catch {
-      // a runtime exists already (embedding process): keep its logger
-    }
-    const connection = await Connection.connect({ address: server.address });
-    teardown.add('close the client', () => connection.close(), false);
-    const client = new Client({ connection, namespace: server.namespace });
-    const native = await NativeConnection.connect({ address: server.address });
-    teardown.add('close the worker connection', () => native.close(), false);
-    const taskQueue = `bench-${randomUUID()}`;
-    const worker = await createWorker({
-      inventoryPath: info.inventory,
-      connection: native,
-      client,
-      namespace: server.namespace,
-      taskQueue,
-      logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
-    });
-    const polling = worker.run();
-    teardown.add('stop the worker', async () => {
-      try {
-        worker.shutdown();
-      } catch {
-        // already stopping (the Temporal runtime reacts to signals too)
-      }
-      await polling;
-    });
-
-    const writer = new Writer({
-      host: info.writer.host,
-      port: info.writer.port,
-      user: info.app.user,
-      password: readFileSync(info.app.passwordFile, 'utf8').trim(),
-      database: info.app.database,
-      intervalMs: 2,
-      connectTimeoutMs: 100,
-    });
-    await writer.start();
-    teardown.add('stop the writer', () => writer.stop());
+  return withBenchLab({ hosts: o.hosts, keepLab: o.keepLab, log }, async (lab) => {
+    const { info, labDir, client, taskQueue, writer } = lab;
     await sleep(pauseMs);
 
     const perRun: RunSample[] = [];
     const names = info.hosts.map((h) => h.name);
     let primary = names[0];
-    for (let i = 0; i < o.runs && !interrupted; i++) {
+    for (let i = 0; i < o.runs && !lab.interrupted(); i++) {
       const target = primary === names[0] ? names[1] : names[0];
       const errorsBefore = writer.errors;
       const t0 = Date.now();
@@ -337,9 +168,6 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
       await sleep(Math.max(0, pauseMs - GAP_MARGIN_MS));
     }
 
-    // Interrupted: the signal's teardown owns the end (and exits 130); returning a result now
-    // would let the caller exit halfway through it.
-    if (interrupted) await new Promise<never>(() => undefined);
     await writer.stop();
     const finalPrimary = await currentPrimary(labDir);
     const lost = finalPrimary
@@ -350,7 +178,6 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
     if (lost.length)
       log(`LOST acknowledged writes: ${lost.slice(0, 20).join(', ')}${lost.length > 20 ? ' …' : ''}`);
     const ok = perRun.filter((r) => r.ok);
-    if (o.keepLab) log(`lab kept in ${labDir}: \`successover lab down --dir ${labDir}\` removes it`);
     return {
       runs: perRun.length,
       failedRuns: perRun.length - ok.length,
@@ -362,14 +189,5 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
       labDir: o.keepLab ? labDir : null,
       perRun,
     };
-  } catch (e) {
-    if (interrupted) await new Promise<never>(() => undefined);
-    throw e;
-  } finally {
-    if (!interrupted) {
-      await teardown.run();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-  }
+  });
 }

@@ -23,6 +23,8 @@ export interface Ack {
 export class Writer {
   readonly acked: Ack[] = [];
   errors = 0;
+  /** When each failed attempt failed: the first one after a kill marks the outage's start. */
+  readonly failedAt: number[] = [];
   private seq = 0;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -65,6 +67,7 @@ export class Writer {
       } catch {
         // Not acknowledged: it may or may not have committed, and nobody was told it did.
         this.errors++;
+        this.failedAt.push(Date.now());
         this.conn?.destroy();
         this.conn = undefined;
       }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { lostThrough } from '../bench/planned';
+import { lostThrough } from '../bench/harness';
 import { Writer } from '../bench/writer';
 import { failureReason, startRunbook, uiLink } from '../cli/runbooks';
 import type { PlannedSuccessoverResult } from '../domain/runbook';

@@ -1,5 +1,6 @@
 // `successover bench planned`: the planned-successover benchmark on a lab of its own.
 import type { Command } from 'commander';
+import { runEmergencyBench, type EmergencyBenchResult, type EmergencyTrigger } from '../../bench/emergency';
 import { runPlannedBench, type PlannedBenchResult } from '../../bench/planned';
 
 const positiveInt = (what: string) => (v: string) => {
@@ -61,4 +62,62 @@ export function registerBench(program: Command): void {
       // Non-zero when the bench proves something wrong, so CI can run it.
       process.exit(r.failedRuns > 0 || r.lostWrites > 0 ? 1 : 0);
     });
+  bench
+    .command('emergency')
+    .description(
+      'kill -9 the primary under a writer committing every 2 ms through the VIP, let emergency recovery ' +
+        'promote a replica, bring the old primary back as a replica, repeat; report recovery time and lost acknowledged writes',
+    )
+    .option('--runs <n>', 'number of recoveries', positiveInt('--runs'), 10)
+    .option('--hosts <n>', 'lab hosts', positiveInt('--hosts'), 3)
+    .option('--trigger <how>', 'direct (the CLI path) | detector | webhook', 'direct')
+    .option('--no-semi-sync', 'asynchronous replication (reports what is lost without semi-sync)')
+    .option('--json', 'print {runs, recoveryMs, detectionMs, lostAckedWrites, perRun} as JSON')
+    .option('--keep-lab', 'leave the bench lab up at the end (its directory is printed)')
+    .action(async (o: EmergencyOptions) => {
+      if (!['direct', 'detector', 'webhook'].includes(o.trigger))
+        throw new Error(`--trigger ${o.trigger}: expected direct, detector or webhook`);
+      const r = await runEmergencyBench({
+        runs: o.runs,
+        hosts: o.hosts,
+        trigger: o.trigger,
+        semiSync: o.semiSync,
+        keepLab: o.keepLab,
+        log: (l) => console.error(l),
+      });
+      if (o.json) console.log(JSON.stringify(r, null, 2));
+      else printEmergency(r);
+      process.exit(r.failedRuns > 0 || (r.semiSync && r.lostAckedWrites > 0) ? 1 : 0);
+    });
+}
+
+interface EmergencyOptions {
+  runs: number;
+  hosts: number;
+  trigger: EmergencyTrigger;
+  semiSync: boolean;
+  json?: boolean;
+  keepLab?: boolean;
+}
+
+function printEmergency(r: EmergencyBenchResult): void {
+  console.log(
+    `emergency recovery bench (${r.trigger}, ${r.semiSync ? 'semi-sync' : 'async'}): ${r.runs} runs (${r.failedRuns} failed)`,
+  );
+  console.log(
+    `  recovery (trigger → first acknowledged write): p50 ${r.recoveryMs.p50} ms, max ${r.recoveryMs.max} ms`,
+  );
+  console.log(
+    `  detection (kill → recovery started): p50 ${r.detectionMs.p50} ms, max ${r.detectionMs.max} ms`,
+  );
+  console.log(
+    `  acknowledged writes: ${r.ackedWrites}, lost: ${r.lostAckedWrites} (checked on ${r.finalPrimary ?? '?'})`,
+  );
+  for (const p of r.perRun)
+    console.log(
+      `  #${String(p.run).padStart(2)} killed ${p.killed} → ${p.promoted ?? '?'} ` +
+        (p.ok
+          ? `recovery ${p.recoveryMs} ms (workflow ${p.workflowRecoveryMs} ms), detection ${p.detectionMs} ms`
+          : `FAILED: ${p.error}`),
+    );
 }

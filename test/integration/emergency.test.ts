@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
-import { lostThrough } from '../../bench/planned';
+import { lostThrough } from '../../bench/harness';
 import { Writer } from '../../bench/writer';
 import { failureReason } from '../../cli/runbooks';
 import type { EmergencyRecoveryInput } from '../../domain/runbook';

@@ -1,0 +1,213 @@
+// The emergency-recovery benchmark: kill -9 the primary under a writer committing through the VIP
+// every 2 ms and measure, per run, the time from the trigger (the alert reaching successover, or
+// the kill itself for the built-in detector) to the writer's first acknowledged write on the new
+// primary. At the end, every acknowledged write is looked for on the final primary.
+import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import { failureReason } from '../cli/runbooks';
+import type { CatchUpPlan } from '../domain/emergency';
+import type { EmergencyRecoveryInput, EmergencyRecoveryResult } from '../domain/runbook';
+import { RUNBOOKS, workflowIdFor } from '../domain/runbook';
+import { ACCOUNT_NAMES, labKill, labStart, type LabInfo } from '../lab/index';
+import { replicateFrom, withRoot } from '../lab/mariadb';
+import { startEmergencyRecovery } from '../triggers/start';
+import { detectorId } from '../workflows/detector';
+import { currentPrimary, lostThrough, sleep, withBenchLab, type BenchLab } from './harness';
+import { summarize, type Summary } from './stats';
+
+export type EmergencyTrigger = 'direct' | 'detector' | 'webhook';
+
+export interface EmergencyBenchOptions {
+  runs: number;
+  hosts: number;
+  trigger: EmergencyTrigger;
+  semiSync: boolean;
+  keepLab?: boolean;
+  /** Sends one alert to the receiver; resolves when it answered (webhook trigger). */
+  alert?: (lab: BenchLab, primary: string) => Promise<void>;
+  log?: (line: string) => void;
+}
+
+export interface EmergencyRunSample {
+  run: number;
+  killed: string;
+  promoted: string | null;
+  ok: boolean;
+  error?: string;
+  /** Trigger -> first acknowledged write after the kill. */
+  recoveryMs: number | null;
+  /** Kill -> the recovery started (the detector's detection; ~0 for a webhook posted at once). */
+  detectionMs: number | null;
+  /** The workflow's own figure: trigger -> new primary writable with the traffic. */
+  workflowRecoveryMs: number | null;
+}
+
+export interface EmergencyBenchResult {
+  runs: number;
+  failedRuns: number;
+  trigger: EmergencyTrigger;
+  semiSync: boolean;
+  recoveryMs: Summary;
+  detectionMs: Summary;
+  ackedWrites: number;
+  lostAckedWrites: number;
+  finalPrimary: string | null;
+  perRun: EmergencyRunSample[];
+}
+
+const PAUSE_MS = 1500;
+
+export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<EmergencyBenchResult> {
+  const log = o.log ?? (() => undefined);
+  if (!Number.isInteger(o.runs) || o.runs < 1)
+    throw new Error(`--runs ${o.runs}: expected a positive integer`);
+  if (o.trigger === 'webhook' && !o.alert) throw new Error('the webhook trigger needs an alert sender');
+  return withBenchLab({ hosts: o.hosts, semiSync: o.semiSync, keepLab: o.keepLab, log }, async (lab) => {
+    const { info, labDir, client, taskQueue, writer } = lab;
+    await sleep(PAUSE_MS);
+    const perRun: EmergencyRunSample[] = [];
+    for (let i = 0; i < o.runs && !lab.interrupted(); i++) {
+      const primary = await currentPrimary(labDir);
+      if (!primary) throw new Error('no single primary in the bench lab: cannot go on');
+      const sample: EmergencyRunSample = {
+        run: i + 1,
+        killed: primary,
+        promoted: null,
+        ok: false,
+        recoveryMs: null,
+        detectionMs: null,
+        workflowRecoveryMs: null,
+      };
+      const watching =
+        o.trigger === 'detector'
+          ? await client.workflow.start('detector', {
+              taskQueue,
+              workflowId: detectorId(info.cluster),
+              args: [
+                { cluster: info.cluster, primary, intervalSeconds: 0.5, probes: 3, cooldownSeconds: 60 },
+              ],
+            })
+          : undefined;
+      try {
+        if (watching) await sleep(1000); // probing
+        const killedAt = Date.now();
+        await labKill(primary, { dir: labDir });
+        let triggeredAt = killedAt;
+        if (o.trigger !== 'detector') {
+          triggeredAt = Date.now();
+          if (o.trigger === 'webhook') await o.alert!(lab, primary);
+          else await startDirect(client, taskQueue, info, triggeredAt);
+        }
+        const run = await recoveryAfter(client, info.cluster, killedAt);
+        const startedAt = run.startedAt;
+        const r = await run.result;
+        if (r.outcome !== 'recovered') throw new Error(`the recovery ended as ${r.outcome}: ${r.reason}`);
+        sample.promoted = r.newPrimary;
+        sample.workflowRecoveryMs = r.recoveryMs;
+        const first = await firstAckAfter(lab, killedAt, 10_000);
+        if (first === null) throw new Error('no acknowledged write within 10 s of the recovery');
+        sample.recoveryMs = first - triggeredAt;
+        sample.detectionMs = startedAt - killedAt;
+        sample.ok = true;
+        await rejoin(info, labDir, primary, r);
+        log(
+          `run ${sample.run}: killed ${primary} → ${r.newPrimary}: recovery ${sample.recoveryMs} ms (workflow ${r.recoveryMs} ms), detection ${sample.detectionMs} ms`,
+        );
+      } catch (e) {
+        sample.error = failureReason(e).message;
+        log(`run ${sample.run}: killed ${primary} FAILED: ${sample.error}`);
+      } finally {
+        await watching?.terminate('bench run over').catch(() => undefined);
+      }
+      perRun.push(sample);
+      if (!sample.ok) break;
+      await sleep(PAUSE_MS);
+    }
+    await writer.stop();
+    const finalPrimary = await currentPrimary(labDir);
+    const lost = finalPrimary
+      ? await lostThrough(info, finalPrimary, writer)
+      : writer.acked.map((a) => a.seq);
+    if (lost.length)
+      log(`LOST acknowledged writes: ${lost.slice(0, 20).join(', ')}${lost.length > 20 ? ' …' : ''}`);
+    const ok = perRun.filter((r) => r.ok);
+    return {
+      runs: perRun.length,
+      failedRuns: perRun.length - ok.length,
+      trigger: o.trigger,
+      semiSync: o.semiSync,
+      recoveryMs: summarize(ok.map((r) => r.recoveryMs ?? 0)),
+      detectionMs: summarize(ok.map((r) => r.detectionMs ?? 0)),
+      ackedWrites: writer.acked.length,
+      lostAckedWrites: lost.length,
+      finalPrimary,
+      perRun,
+    };
+  });
+}
+
+function startDirect(client: Client, taskQueue: string, info: LabInfo, at: number) {
+  const input: EmergencyRecoveryInput = {
+    cluster: info.cluster,
+    reason: 'bench: primary killed',
+    source: { kind: 'cli', receivedAt: new Date(at).toISOString() },
+  };
+  return startEmergencyRecovery(client, taskQueue, input);
+}
+
+/** The emergency-recovery run started after `since`, whoever started it. */
+async function recoveryAfter(client: Client, cluster: string, since: number) {
+  const id = workflowIdFor(RUNBOOKS.emergency, cluster);
+  for (let i = 0; i < 300; i++) {
+    const d = await client.workflow
+      .getHandle(id)
+      .describe()
+      .catch(() => undefined);
+    if (d && d.startTime.getTime() >= since - 1000)
+      return {
+        startedAt: d.startTime.getTime(),
+        result: client.workflow.getHandle(id, d.runId).result() as Promise<EmergencyRecoveryResult>,
+      };
+    await sleep(50);
+  }
+  throw new Error(`no ${id} run started within 15 s of the kill`);
+}
+
+/**
+ * The first acknowledged write after the outage began: after the writer's first failure following
+ * the kill (an ack timestamped just after the kill may belong to a write the old primary took).
+ */
+async function firstAckAfter(lab: BenchLab, t: number, waitMs: number): Promise<number | null> {
+  const { writer } = lab;
+  for (let waited = 0; waited <= waitMs; waited += 50) {
+    const failed = writer.failedAt.find((x) => x >= t);
+    const a = failed === undefined ? undefined : writer.acked.find((x) => x.at > failed);
+    if (a) return a.at;
+    await sleep(50);
+  }
+  return null;
+}
+
+/**
+ * Bench only: the killed primary comes back as a replica of the new one so the next run has three
+ * nodes. It forgets its own binlog (what it committed that nobody received, never acknowledged
+ * with semi-sync) and resumes from the position the new primary was promoted at. In production
+ * the old primary is left fenced and rejoined by a provisioning run.
+ */
+async function rejoin(info: LabInfo, labDir: string, host: string, r: EmergencyRecoveryResult) {
+  await labStart(host, { dir: labDir });
+  const source = info.hosts.find((h) => h.name === r.newPrimary)!;
+  const at = (r.catchUp as CatchUpPlan).expected;
+  const password = readFileSync(info.secrets.replicationPasswordFile, 'utf8').trim();
+  await withRoot(info.hosts.find((h) => h.name === host)!.socket, async (c) => {
+    await c.query('STOP SLAVE');
+    await c.query('RESET SLAVE ALL');
+    await c.query('RESET MASTER');
+    await c.query('SET GLOBAL gtid_slave_pos = ?', [at]);
+    await replicateFrom(
+      c,
+      { host: source.address, port: source.port },
+      { user: ACCOUNT_NAMES.replication, password },
+    );
+  });
+}

@@ -2,6 +2,9 @@
 // cluster as it was, kill -9 of the primary under write load (no acknowledged write lost), the
 // fence watch once the old primary is back, the anti-flapping window and the approval gate.
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { lostThrough } from '../../bench/harness';
@@ -130,8 +133,33 @@ describe('emergency recovery on the netns lab', () => {
     expect(await snapshot()).toEqual(dead);
 
     // errantGtids: ignore honours the operator's choice: db2 is promoted, the errant GTID reported.
+    // Hooks: a command with the run's facts in SUCCESSOVER_* variables, and an HTTP POST.
+    const hookFile = join(lab.dir, 'hook.log');
+    const posted: unknown[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        posted.push(JSON.parse(body));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((res) => receiver.listen(0, '127.0.0.1', res));
+    const port = (receiver.address() as AddressInfo).port;
     const ignore = inventoryVariant(info.inventory, 'ignore-errant', (c) => {
       c.policy = { ...c.policy, errantGtids: 'ignore' };
+      Object.assign(c, {
+        hooks: [
+          {
+            command: [
+              'sh',
+              '-c',
+              `env | grep ^SUCCESSOVER_ | sort >> '${hookFile}'; echo --- >> '${hookFile}'`,
+            ],
+          },
+          { url: `http://127.0.0.1:${port}/hook`, on: ['succeeded'] },
+        ],
+      });
     });
     await withWorker(ignore, async ({ client, taskQueue }) => {
       const handle = await recover(client, taskQueue, { reason: 'db1 killed' });
@@ -148,6 +176,13 @@ describe('emergency recovery on the netns lab', () => {
       const progress = await handle.query<Progress>('progress');
       expect(progress.phase).toBe('recovered');
       expect(r.fenceWatch).toBe('fence-watch/lab/db1');
+      const hooked = readFileSync(hookFile, 'utf8');
+      expect(hooked).toMatch(/SUCCESSOVER_EVENT=detected[\s\S]*SUCCESSOVER_PRIMARY=db1/);
+      expect(hooked).toMatch(/SUCCESSOVER_EVENT=succeeded[\s\S]*SUCCESSOVER_NEW_PRIMARY=db2/);
+      expect(posted).toEqual([
+        expect.objectContaining({ cluster: 'lab', event: 'succeeded', newPrimary: 'db2' }),
+      ]);
+      receiver.close();
       await expectPrimary('db2', ['db3']);
 
       // Writes resume on db2 and none that was acknowledged is missing (semi-sync).

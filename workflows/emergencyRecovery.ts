@@ -138,7 +138,12 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
     }
 
     // 5. Fence the old primary, best effort and recorded: from here the run rolls forward only.
-    run.enterPhase('fence', `${primary} → ${candidate}`);
+    run.enterPhase(
+      'fence',
+      `${primary} → ${candidate}\n\n${choice.ranking.candidates
+        .map((c) => `- ${c.eligible ? '' : '~~'}${c.name}${c.eligible ? '' : '~~'}: ${c.reasons.join('; ')}`)
+        .join('\n')}`,
+    );
     const fencing = await run.step(
       'fence',
       primary,

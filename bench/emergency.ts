@@ -40,6 +40,8 @@ export interface EmergencyRunSample {
   detectionMs: number | null;
   /** The workflow's own figure: trigger -> new primary writable with the traffic. */
   workflowRecoveryMs: number | null;
+  /** Milliseconds of each workflow step, in order (repeated steps summed). */
+  steps: Record<string, number>;
 }
 
 export interface EmergencyBenchResult {
@@ -77,6 +79,7 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
         recoveryMs: null,
         detectionMs: null,
         workflowRecoveryMs: null,
+        steps: {},
       };
       const watching =
         o.trigger === 'detector'
@@ -104,6 +107,8 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
         if (r.outcome !== 'recovered') throw new Error(`the recovery ended as ${r.outcome}: ${r.reason}`);
         sample.promoted = r.newPrimary;
         sample.workflowRecoveryMs = r.recoveryMs;
+        for (const step of r.timeline)
+          if (step.ms !== undefined) sample.steps[step.step] = (sample.steps[step.step] ?? 0) + step.ms;
         const first = await firstAckAfter(lab, killedAt, 10_000);
         if (first === null) throw new Error('no acknowledged write within 10 s of the recovery');
         sample.recoveryMs = first - triggeredAt;

@@ -66,7 +66,7 @@ export const EmergencyRecoveryInputSchema = z.strictObject({
   ackFlapping: z.boolean().default(false),
   /** Worker probes of the primary that must fail; default policy.detector.probes. */
   probes: z.number().int().min(1).max(100).optional(),
-  probeIntervalMs: z.number().int().min(50).max(60_000).default(500),
+  probeIntervalMs: z.number().int().min(50).max(60_000).default(200),
   /** How long replicas may take to notice the dead primary before the alarm counts as false. */
   confirmTimeoutSeconds: z.number().min(0).max(600).default(15),
   /** Overrides policy.approvalTimeoutSeconds when approval is required. */

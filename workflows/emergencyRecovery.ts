@@ -53,22 +53,25 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       },
     ]);
 
-  // 1. Lock the cluster: one runbook per cluster at a time.
-  run.enterPhase('lock');
-  await run.step('lock', undefined, () =>
+  // 1. Lock the cluster: one runbook per cluster at a time. Taking it costs a workflow start, so
+  // it runs while step 2 only reads; nothing changes before it is held (awaited before step 3).
+  run.enterPhase('confirm');
+  const locking = run.step('lock', undefined, () =>
     call(acts.acquireClusterLock, `lock cluster ${cluster}`, { cluster, runbook: RUNBOOKS.emergency }),
   );
+  locking.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   let primary: string | undefined;
   let newPrimary: string | undefined;
   try {
     // 2. Confirm the failure: the worker's probes AND the replicas' IO threads.
-    run.enterPhase('confirm');
-    const spec = await run.step('load cluster spec', undefined, () =>
-      call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
-    );
-    const first = await run.step('discover', undefined, () =>
-      call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
-    );
+    const [spec, first] = await Promise.all([
+      run.step('load cluster spec', undefined, () =>
+        call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
+      ),
+      run.step('discover', undefined, () =>
+        call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
+      ),
+    ]);
     const suspect = suspectedPrimary(input, spec, first);
     if ('refusal' in suspect) throw refused(RUNBOOKS.emergency, cluster, [suspect.refusal]);
     primary = suspect.primary;
@@ -93,12 +96,15 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       throw refused(RUNBOOKS.emergency, cluster, [
         `the failure of ${primary} could not be confirmed: ${verdict.reason}`,
       ]);
-    await notify(run, 'detected', { cluster, primary, reason: input.reason ?? '' });
+    await locking;
 
     // 3. Anti-flapping: a recovery right after another needs a human's acknowledgement.
-    const last = await run.step('last recovery', undefined, () =>
-      call(acts.lastRecovery, `last recovery of ${cluster}`, { cluster }),
-    );
+    const [last] = await Promise.all([
+      run.step('last recovery', undefined, () =>
+        call(acts.lastRecovery, `last recovery of ${cluster}`, { cluster }),
+      ),
+      notify(run, 'detected', { cluster, primary, reason: input.reason ?? '' }),
+    ]);
     const flapping = checkFlapping({
       cluster,
       lastRecoveryEnd: last?.endedAt,
@@ -144,18 +150,21 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
         .map((c) => `- ${c.eligible ? '' : '~~'}${c.name}${c.eligible ? '' : '~~'}: ${c.reasons.join('; ')}`)
         .join('\n')}`,
     );
-    const fencing = await run.step(
-      'fence',
-      primary,
-      () => call(acts.fenceOldPrimary, `fence ${primary}`, { cluster, host: primary! }),
-      (f) => `read_only ${f.readOnly.status}, traffic ${f.traffic.status}, command ${f.command.status}`,
-    );
+    // Fresh positions are read meanwhile (replicas only: reading changes nothing).
+    const [fencing, fresh] = await Promise.all([
+      run.step(
+        'fence',
+        primary,
+        () => call(acts.fenceOldPrimary, `fence ${primary}`, { cluster, host: primary! }),
+        (f) => `read_only ${f.readOnly.status}, traffic ${f.traffic.status}, command ${f.command.status}`,
+      ),
+      run.step('read positions', undefined, () =>
+        call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
+      ),
+    ]);
 
-    // 6-7. Catch up from fresh positions: the relay log first, then more advanced replicas.
+    // 6-7. Catch up from the fresh positions: the relay log first, then more advanced replicas.
     run.enterPhase('catch-up', `${candidate}`);
-    const fresh = await run.step('read positions', undefined, () =>
-      call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
-    );
     const freshNodes = emergencyNodes(fresh);
     const errantNames = choice.errant.filter((r) => r.errant).map((r) => r.name);
     const caught = await catchUp(
@@ -261,9 +270,15 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       );
     throw e;
   } finally {
-    await CancellationScope.nonCancellable(() =>
-      call(acts.releaseClusterLock, `unlock cluster ${cluster}`, { cluster }),
-    );
+    if (
+      await locking.then(
+        () => true,
+        () => false,
+      )
+    )
+      await CancellationScope.nonCancellable(() =>
+        call(acts.releaseClusterLock, `unlock cluster ${cluster}`, { cluster }),
+      );
   }
 }
 

@@ -44,31 +44,28 @@ export async function confirmDeadPrimary(
   const deadline = Date.now() + input.confirmTimeoutSeconds * 1000;
   const probes = input.probes ?? spec.policy.detector.probes;
   for (let round = 1; ; round++) {
-    const tried = await run.step(
-      `probe ${primary}`,
-      primary,
-      () =>
-        call(
-          acts.probePrimary,
-          `probe ${primary} ${probes}× every ${input.probeIntervalMs} ms`,
-          {
-            cluster,
-            host: primary,
-            probes,
-            intervalMs: input.probeIntervalMs,
-          },
-          {
-            startToCloseTimeout: `${Math.ceil((probes * (input.probeIntervalMs + 1500)) / 1000) + 10} seconds`,
-            heartbeatTimeout: '10 seconds',
-            retry: { maximumAttempts: 3 },
-          },
-        ),
-      (p) => `${p.filter((x) => !x.ok).length} of ${p.length} failed`,
-    );
-    // Discovery after the probes, so the replicas' IO threads are asked about the same moment.
-    const seen = await run.step('ask the replicas', undefined, () =>
-      call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
-    );
+    // The replicas are asked while the worker probes: both describe the same moment.
+    const [tried, seen] = await Promise.all([
+      run.step(
+        `probe ${primary}`,
+        primary,
+        () =>
+          call(
+            acts.probePrimary,
+            `probe ${primary} ${probes}× every ${input.probeIntervalMs} ms`,
+            { cluster, host: primary, probes, intervalMs: input.probeIntervalMs },
+            {
+              startToCloseTimeout: `${Math.ceil((probes * (input.probeIntervalMs + 1500)) / 1000) + 10} seconds`,
+              heartbeatTimeout: '10 seconds',
+              retry: { maximumAttempts: 3 },
+            },
+          ),
+        (p) => `${p.filter((x) => !x.ok).length} of ${p.length} failed`,
+      ),
+      run.step('ask the replicas', undefined, () =>
+        call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
+      ),
+    ]);
     const verdict = confirmFailure({
       cluster: spec,
       nodes: seen.topology.nodes,

@@ -8,6 +8,8 @@ import { registerLab } from './commands/lab';
 import { registerRun } from './commands/run';
 import { registerTopology } from './commands/topology';
 import { registerBench } from './commands/bench';
+import { registerEmergency } from './commands/emergency';
+import { registerDetector } from './commands/detector';
 
 const program = new Command()
   .name('successover')
@@ -21,6 +23,8 @@ registerLab(program);
 registerRun(program);
 registerTopology(program);
 registerBench(program);
+registerEmergency(program);
+registerDetector(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`successover: ${err instanceof Error ? err.message : String(err)}`);

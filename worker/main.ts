@@ -3,6 +3,7 @@
 import { Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { connectClient, connectWorker } from '../temporal/connection';
+import { ensureDetectors } from '../triggers/detectors';
 import { createWorker, DEFAULT_TASK_QUEUE } from './index';
 
 export interface WorkerMainOptions {
@@ -64,6 +65,11 @@ export async function runWorkerMain(opts: WorkerMainOptions): Promise<void> {
         clusters: w.inventory.clusters.map((c) => c.name),
       },
       'worker started',
+    );
+    // Opt-in detectors (policy.detector.enabled); a failed start must not keep the worker down.
+    await ensureDetectors(client, w.inventory, taskQueue).then(
+      (ds) => ds.forEach((d) => log.info(d, d.started ? 'detector started' : 'detector already running')),
+      (err: unknown) => log.error({ err }, 'detectors not started'),
     );
     await w.run();
     log.info({ taskQueue }, 'worker stopped');

@@ -42,7 +42,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
   if (input.source.receivedAt)
     run.record([
       {
-        step: `${input.source.system ?? input.source.kind} alert received`,
+        step: `${input.source.kind === 'webhook' ? `${input.source.system ?? 'webhook'} alert` : `${input.source.kind} trigger`} received`,
         start: input.source.receivedAt,
         end: input.source.receivedAt,
         ms: 0,

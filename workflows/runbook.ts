@@ -21,6 +21,7 @@ export const progressQuery = defineQuery<Progress>('progress');
 export class Runbook {
   readonly timeline: TimelineStep[] = [];
   private phase = 'starting';
+  private phaseDetails = '';
 
   constructor(
     readonly runbook: RunbookName,
@@ -32,8 +33,9 @@ export class Runbook {
   /** Marks a phase: searchable (RunbookPhase) and shown as the run's current details. */
   enterPhase(phase: string, details?: string): void {
     this.phase = phase;
+    this.phaseDetails = details ? `\n\n${details}` : '';
     upsertSearchAttributes({ RunbookPhase: [phase] });
-    setCurrentDetails(`**${phase}**${details ? `\n\n${details}` : ''}`);
+    setCurrentDetails(`**${phase}**${this.phaseDetails}`);
   }
 
   /** Runs one step and records it: start, end, duration, host, and how it ended. */
@@ -45,7 +47,8 @@ export class Runbook {
   ): Promise<T> {
     const entry: TimelineStep = { step, host, start: new Date().toISOString(), status: 'running' };
     this.timeline.push(entry);
-    setCurrentDetails(`**${this.phase}**: ${step}${host ? ` on ${host}` : ''}`);
+    // The phase's details stay visible under the step (e.g. why this candidate, while approving).
+    setCurrentDetails(`**${this.phase}**: ${step}${host ? ` on ${host}` : ''}${this.phaseDetails}`);
     try {
       const r = await fn();
       this.finish(entry, 'done', detail?.(r));

@@ -1,21 +1,31 @@
-// SSH to the database hosts: one pinned-key connection per host, opened on demand and reused.
-// A new connection costs ~0.8 s here, so runbooks warm() the pool before a critical section and
-// every later exec rides an already-authenticated connection.
+// SSH to the database hosts: one pinned-key connection per host, opened on demand and reused,
+// and on it one persistent shell that runs commands one after the other (activities/sshShell.ts).
+// A new connection costs ~0.8 s here and an exec channel ~90 ms, so runbooks warm() the pool
+// before a critical section and every later command is written to an already running shell.
 import { createHash } from 'node:crypto';
 import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Host } from '../domain/inventory';
 import { ErrorType, nonRetryable, retryable } from './errors';
+import { Bounded, Shell, ShellTimeout, type ShellOutput } from './sshShell';
 
 export interface ExecOptions {
   /** The whole command, from channel open to exit status. */
   timeoutMs?: number;
   /** Per stream (stdout, stderr): the first N bytes are kept, the rest is read and dropped. */
   maxOutputBytes?: number;
+  /**
+   * Run on an exec channel of its own instead of the host's shell: for a command that may outlive
+   * its timeout, which would cost the shell (and the connection) when it does.
+   */
+  ownChannel?: boolean;
 }
 
 export interface ExecResult {
-  /** Exit status; null when the command died from a signal or the server sent none. */
+  /**
+   * Exit status; null when the command died from a signal or the server sent none. Through the
+   * shell, a command killed by signal N reports 128+N, as sh does.
+   */
   code: number | null;
   signal: string | null;
   stdout: string;
@@ -84,6 +94,10 @@ interface Conn {
   client: Client;
   ready: Promise<Client>;
   dead: boolean;
+  /** The host's shell, once opened (or being opened) on this connection. */
+  shell?: Promise<Shell>;
+  /** The same shell once it answered, for synchronous checks. */
+  openShell?: Shell;
 }
 
 export class SshPool {
@@ -92,15 +106,25 @@ export class SshPool {
 
   constructor(private readonly opts: SshPoolOptions) {}
 
-  /** Opens (or checks) the connection to each host in parallel; throws the first classified failure. */
-  async warm(hosts: readonly Host[]): Promise<void> {
-    await Promise.all(hosts.map((h) => this.connection(h)));
+  /**
+   * Opens (or checks) the connection and the shell of each host in parallel, so the next command
+   * on each costs a write and a read; throws the first classified failure.
+   */
+  async warm(hosts: readonly Host[], timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(hosts.map((h) => this.shell(h, deadline)));
   }
 
   /** True when a live, authenticated connection to this host is in the pool. */
   isConnected(host: Host): boolean {
     const c = this.conns.get(keyOf(host));
     return c !== undefined && !c.dead;
+  }
+
+  /** True when the host's shell is open and answered: its next command skips any channel setup. */
+  hasShell(host: Host): boolean {
+    const c = this.conns.get(keyOf(host));
+    return c !== undefined && !c.dead && c.openShell !== undefined && !c.openShell.closed;
   }
 
   /** The underlying connection object, so tests can tell reuse from reconnection. */
@@ -111,6 +135,16 @@ export class SshPool {
   async exec(host: Host, command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
     const deadline = Date.now() + timeoutMs;
+    if (!options.ownChannel) {
+      const { shell, client } = await this.shell(host, deadline);
+      const run = shell.tryRun(
+        command,
+        deadline - Date.now(),
+        options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+      );
+      // Busy with another command: this one takes a channel of its own rather than queueing.
+      if (run) return this.shellResult(host, client, run, timeoutMs);
+    }
     // A pooled connection can have died since its last use (host rebooted, idle NAT). Opening
     // the channel fails before the command runs, so one retry on a fresh connection is safe.
     for (let attempt = 0; ; attempt++) {
@@ -128,6 +162,68 @@ export class SshPool {
         );
       }
       return this.collect(host, client, channel, deadline, timeoutMs, options.maxOutputBytes);
+    }
+  }
+
+  /** The host's shell, opened now when there is none or it died. */
+  private async shell(host: Host, deadline: number): Promise<{ shell: Shell; client: Client }> {
+    // Nothing has been written to a shell that fails to open, so one retry on a fresh
+    // connection is safe, as for an exec channel.
+    let failures = 0;
+    for (;;) {
+      const client = await this.connection(host, deadline);
+      const conn = this.conns.get(keyOf(host));
+      if (conn?.client !== client) continue; // dropped meanwhile: connection() opens the next one
+      const current = conn.shell;
+      if (current) {
+        const open = await current.catch(() => undefined);
+        if (open && !open.closed) return { shell: open, client };
+        if (conn.shell !== current) continue; // another caller is opening the replacement
+      }
+      const opening = openShell(client, deadline - Date.now());
+      conn.shell = opening;
+      try {
+        const shell = await opening;
+        if (conn.shell === opening) conn.openShell = shell;
+        return { shell, client };
+      } catch (e) {
+        if (conn.shell === opening) conn.shell = undefined;
+        this.drop(host, client);
+        if (++failures < 2 && Date.now() < deadline) continue;
+        throw retryable(
+          ErrorType.Unreachable,
+          `ssh ${host.name}: cannot start a shell: ${msg(e)}`,
+          asError(e),
+        );
+      }
+    }
+  }
+
+  private async shellResult(
+    host: Host,
+    client: Client,
+    run: Promise<ShellOutput>,
+    timeoutMs: number,
+  ): Promise<ExecResult> {
+    try {
+      const r = await run;
+      return { code: r.code, signal: null, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
+    } catch (e) {
+      // The command was written: it may have run, so it is never sent again here. The caller
+      // decides (the VIP commands are idempotent, and activities retry).
+      if (e instanceof ShellTimeout) {
+        // The connection may be what hangs; the next command starts on a fresh one.
+        this.drop(host, client, true);
+        throw retryable(
+          ErrorType.Unreachable,
+          `ssh ${host.name}: command did not finish within ${timeoutMs} ms`,
+        );
+      }
+      throw retryable(
+        ErrorType.Unreachable,
+        `ssh ${host.name}: connection lost before the command reported its exit (${msg(e)})`,
+        asError(e),
+      );
     }
   }
 
@@ -363,26 +459,17 @@ function openExec(client: Client, command: string, timeoutMs: number): Promise<C
   });
 }
 
-/** Keeps the first `limit` bytes and counts the rest. */
-class Bounded {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-  constructor(private readonly limit: number) {}
-  push(d: Buffer): void {
-    const room = this.limit - this.size;
-    if (room <= 0) {
-      this.truncated = true;
-      return;
-    }
-    const part = d.length > room ? d.subarray(0, room) : d;
-    if (part.length < d.length) this.truncated = true;
-    this.chunks.push(Buffer.from(part));
-    this.size += part.length;
+/** `sh` reading commands from the channel; `exec` so the login shell does not stay in between. */
+async function openShell(client: Client, timeoutMs: number): Promise<Shell> {
+  const t0 = Date.now();
+  const shell = new Shell(await openExec(client, 'exec sh', timeoutMs));
+  try {
+    await shell.ready(Math.max(1, timeoutMs - (Date.now() - t0)));
+  } catch (e) {
+    shell.close();
+    throw e;
   }
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
+  return shell;
 }
 
 function keyOf(host: Host): string {

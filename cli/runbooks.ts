@@ -1,9 +1,13 @@
 // Starting a runbook from the CLI: the same workflow ids, search attributes and task queue as
 // the UI and schedules use, so the one-runbook-per-cluster rule holds whatever starts it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { workflowIdFor, type RunbookName } from '../domain/runbook';
+import { REPO_ROOT } from '../temporal/binary';
 import { temporalConfig } from '../temporal/connection';
+import type { DevServer } from '../temporal/devserver';
 import { DEFAULT_TASK_QUEUE } from '../worker/index';
 
 export interface StartedRun<R> {
@@ -54,8 +58,62 @@ export function failureReason(e: unknown): { type?: string; message: string } {
   return { message: e instanceof Error ? e.message : String(e) };
 }
 
-export function uiLink(workflowId: string, runId: string, env: NodeJS.ProcessEnv = process.env): string {
-  const ui = env.SUCCESSOVER_UI_URL ?? 'http://localhost:8233';
+export const DEFAULT_UI_URL = 'http://localhost:8233';
+
+/**
+ * Data dirs of the dev servers this checkout starts: `successover temporal start` (.data) and
+ * `lab up` (.lab/temporal, on free ports). Each holds the pid file devserver.ts writes.
+ */
+export const DEV_SERVER_DIRS = [join(REPO_ROOT, '.data'), join(REPO_ROOT, '.lab', 'temporal')];
+
+/**
+ * Where the Web UI of the server the CLI talks to is: SUCCESSOVER_UI_URL when set, else the UI of
+ * a running dev server recorded for that very address, else the dev server's default. Matching
+ * the address matters: the lab's server listens on free ports, so its UI is rarely on 8233.
+ */
+export function uiBaseUrl(env: NodeJS.ProcessEnv = process.env, dataDirs = DEV_SERVER_DIRS): string {
+  if (env.SUCCESSOVER_UI_URL) return env.SUCCESSOVER_UI_URL.replace(/\/+$/, '');
+  const address = temporalConfig(env).connectionOptions.address;
+  for (const dir of dataDirs) {
+    const s = recordedServer(dir);
+    if (s?.uiUrl && sameEndpoint(s.address, address)) return s.uiUrl;
+  }
+  return DEFAULT_UI_URL;
+}
+
+export function uiLink(
+  workflowId: string,
+  runId: string,
+  env: NodeJS.ProcessEnv = process.env,
+  dataDirs = DEV_SERVER_DIRS,
+): string {
   const ns = temporalConfig(env).namespace;
-  return `${ui}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
+  return `${uiBaseUrl(env, dataDirs)}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
+}
+
+/** The server a data dir's pid file records, when its process still runs. */
+function recordedServer(dataDir: string): DevServer | undefined {
+  let s: DevServer;
+  try {
+    s = JSON.parse(readFileSync(join(dataDir, 'temporal.pid'), 'utf8')) as DevServer;
+    process.kill(s.pid, 0);
+  } catch {
+    return undefined; // none recorded, unreadable, or its process is gone: nothing to link to
+  }
+  return s;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '0.0.0.0', '::']);
+
+/** host:port equality where every loopback spelling (and a server on all addresses) is one host. */
+function sameEndpoint(a: string, b: string): boolean {
+  const split = (x: string) => {
+    // "host:port", "[v6]:port", or a bare host, which gets the default port.
+    const m = /^(\[[^\]]*\]|[^:]*|.*)(?::(\d+))?$/.exec(x) ?? [x, x, undefined];
+    return { host: m[1].replace(/^\[|\]$/g, '').toLowerCase(), port: m[2] ?? '7233' };
+  };
+  const x = split(a);
+  const y = split(b);
+  if (x.port !== y.port) return false;
+  return x.host === y.host || (LOOPBACK.has(x.host) && LOOPBACK.has(y.host));
 }

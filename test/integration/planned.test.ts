@@ -2,14 +2,12 @@
 // keys, a VIP with gratuitous ARP), a real Temporal dev server and worker, and a writer
 // committing through the VIP on an account read_only stops.
 import { readFileSync } from 'node:fs';
-import type { Client } from '@temporalio/client';
-import { WorkflowFailedError } from '@temporalio/client';
 import { Writer } from '../../bench/writer';
-import { failureReason } from '../../cli/runbooks';
 import { labStatus } from '../../lab/index';
-import type { PlannedSuccessoverInput, PlannedSuccessoverResult } from '../../domain/runbook';
-import { lockWorkflowId, workflowIdFor } from '../../domain/runbook';
-import { clusterLock, plannedSuccessover, topology } from '../../workflows';
+import type { PlannedSuccessoverResult } from '../../domain/runbook';
+import { lockWorkflowId } from '../../domain/runbook';
+import { clusterLock, topology } from '../../workflows';
+import { clusterSnapshot, planned, refusal } from './clusterSnapshot';
 import { query, rootConnection, slaveStatus, startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';
 
@@ -21,33 +19,7 @@ afterAll(async () => {
   await lab?.down();
 });
 
-/** What a refusal must leave untouched: every node's read_only, source and the VIP holder. */
-async function snapshot() {
-  const s = await labStatus({ dir: lab.dir });
-  return {
-    vip: s.vipHolders,
-    nodes: s.hosts.map((h) => ({ name: h.name, readOnly: h.readOnly, io: h.ioRunning, sql: h.sqlRunning })),
-  };
-}
-
-async function planned(client: Client, taskQueue: string, input: PlannedSuccessoverInput) {
-  return client.workflow.execute(plannedSuccessover, {
-    taskQueue,
-    workflowId: workflowIdFor('planned-successover', 'lab'),
-    args: [input],
-    searchAttributes: { Cluster: ['lab'], Runbook: ['planned-successover'] },
-  });
-}
-
-async function refusal(client: Client, taskQueue: string, input: PlannedSuccessoverInput): Promise<string> {
-  try {
-    await planned(client, taskQueue, input);
-  } catch (e) {
-    expect(e).toBeInstanceOf(WorkflowFailedError);
-    return failureReason(e).message;
-  }
-  throw new Error('expected a refusal');
-}
+const snapshot = () => clusterSnapshot(lab);
 
 function writer(): Writer {
   const { info } = lab;

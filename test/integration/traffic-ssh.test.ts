@@ -239,8 +239,10 @@ describe('SshPool', () => {
 
   it('warm() opens connections ahead of time', async () => {
     const hs = hosts.map((h) => inventoryHost(h));
+    expect(hs.some((h) => pool.hasShell(h))).toBe(false);
     await pool.warm(hs);
     expect(hs.every((h) => pool.isConnected(h))).toBe(true);
+    expect(hs.every((h) => pool.hasShell(h))).toBe(true);
     const t = Date.now();
     await Promise.all(hs.map((h) => pool.exec(h, 'true')));
     expect(Date.now() - t).toBeLessThan(300);
@@ -282,6 +284,84 @@ describe('SshPool', () => {
     const r = await pool.exec(h, 'echo again');
     expect(r.stdout).toBe('again\n');
     expect(await pool.connectionId(h)).not.toBe(before);
+  });
+
+  it('runs sequential commands on one persistent shell, faster than a channel per command', async () => {
+    const h = inventoryHost(hosts[0]);
+    await pool.warm([h]);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const shellMs: number[] = [];
+    const shells = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      const r = await pool.exec(h, `echo $$; echo ${i} >&2`);
+      shellMs.push(performance.now() - t);
+      expect(r).toMatchObject({ code: 0, stderr: `${i}\n` });
+      shells.add(r.stdout);
+    }
+    // $$ in the command's subshell is the session's sh: one remote process served all 20.
+    expect(shells.size).toBe(1);
+    const channelMs: number[] = [];
+    const channels = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      channels.add((await pool.exec(h, 'echo $$', { ownChannel: true })).stdout);
+      channelMs.push(performance.now() - t);
+    }
+    expect(channels.size).toBe(10);
+    console.log(
+      `ssh command round trip, median: ${median(shellMs).toFixed(1)} ms on the shell, ${median(channelMs).toFixed(1)} ms with a channel each`,
+    );
+    expect(median(shellMs)).toBeLessThan(median(channelMs));
+  });
+
+  it('surfaces a failing command on the shell and keeps using it', async () => {
+    const h = inventoryHost(hosts[0]);
+    const pid = (await pool.exec(h, 'echo $$')).stdout;
+    expect(await pool.exec(h, 'ls /nonexistent-dir')).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/nonexistent-dir/),
+    });
+    expect(await pool.exec(h, 'exit 4')).toMatchObject({ code: 4 });
+    expect((await pool.exec(h, 'echo $$')).stdout).toBe(pid);
+  });
+
+  it('returns output that imitates the end marker as plain output', async () => {
+    const fake = "printf '\\036successover:000000000000000000000000:0\\n'";
+    const r = await pool.exec(inventoryHost(hosts[0]), `${fake}; ${fake} >&2; echo tail`);
+    expect(r).toEqual({
+      code: 0,
+      signal: null,
+      stdout: '\x1esuccessover:000000000000000000000000:0\ntail\n',
+      stderr: '\x1esuccessover:000000000000000000000000:0\n',
+      truncated: false,
+    });
+  });
+
+  it('a shell killed underneath fails the command it ran; the next command gets a new shell', async () => {
+    const h = inventoryHost(hosts[0]);
+    const pid = (await pool.exec(h, 'echo $$')).stdout;
+    const conn = await pool.connectionId(h);
+    const f = await failure(pool.exec(h, 'kill -9 $$'));
+    expect(pool.hasShell(h)).toBe(false);
+    // It may have run (here it did), so the pool does not send it again: the caller decides.
+    expect(f.type).toBe('Unreachable');
+    expect(f.nonRetryable).toBe(false);
+    expect(f.message).toMatch(/db1: connection lost before the command reported its exit/);
+    const r = await pool.exec(h, 'echo $$');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toBe(pid);
+    expect(await pool.connectionId(h)).toBe(conn);
+  });
+
+  it('a command sent while the shell is busy runs on a channel of its own', async () => {
+    const h = inventoryHost(hosts[0]);
+    const shellPid = (await pool.exec(h, 'echo $$')).stdout;
+    const slow = pool.exec(h, 'sleep 0.5; echo $$');
+    const quick = await pool.exec(h, 'echo $$');
+    expect(quick.stdout).not.toBe(shellPid);
+    expect((await slow).stdout).toBe(shellPid);
   });
 
   it('refuses a host whose key differs from the pinned one, naming both fingerprints', async () => {

@@ -1,0 +1,65 @@
+// What a refused planned successover must leave untouched, and the helpers that start one on a
+// lab. Shared by the planned-successover test files.
+import type { Client } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { failureReason } from '../../cli/runbooks';
+import { labStatus } from '../../lab/index';
+import type { PlannedSuccessoverInput } from '../../domain/runbook';
+import { workflowIdFor } from '../../domain/runbook';
+import { plannedSuccessover } from '../../workflows';
+import { slaveStatus, type LabFixture } from './labFixture';
+
+/**
+ * Every node's read_only, source, replication threads and delay, and the VIP (or HAProxy writer)
+ * holders, read from the servers and the kernel, not through the code under test.
+ */
+export async function clusterSnapshot(lab: LabFixture) {
+  const s = await labStatus({ dir: lab.dir });
+  return {
+    vip: s.vipHolders,
+    nodes: await Promise.all(
+      s.hosts.map(async (h) => {
+        const st = await slaveStatus(lab.info, h.name);
+        return {
+          name: h.name,
+          readOnly: h.readOnly,
+          source: st ? `${st.Master_Host}:${st.Master_Port}` : null,
+          usingGtid: st?.Using_Gtid ?? null,
+          delay: st?.SQL_Delay ?? null,
+          io: h.ioRunning,
+          sql: h.sqlRunning,
+        };
+      }),
+    ),
+  };
+}
+
+/** Runs the planned successover on the lab cluster from the test's worker and waits for it. */
+export async function planned(client: Client, taskQueue: string, input: PlannedSuccessoverInput) {
+  return client.workflow.execute(plannedSuccessover, {
+    taskQueue,
+    workflowId: workflowIdFor('planned-successover', 'lab'),
+    args: [input],
+    searchAttributes: { Cluster: ['lab'], Runbook: ['planned-successover'] },
+  });
+}
+
+/** The type and message of the failure a run that must fail ends with. */
+export async function failedRun(
+  client: Client,
+  taskQueue: string,
+  input: PlannedSuccessoverInput,
+): Promise<{ type?: string; message: string }> {
+  try {
+    await planned(client, taskQueue, input);
+  } catch (e) {
+    expect(e).toBeInstanceOf(WorkflowFailedError);
+    return failureReason(e);
+  }
+  throw new Error('expected the run to fail');
+}
+
+/** The message of a run that must fail. */
+export async function refusal(client: Client, taskQueue: string, input: PlannedSuccessoverInput) {
+  return (await failedRun(client, taskQueue, input)).message;
+}

@@ -1,13 +1,12 @@
 // Starting a runbook from the CLI: the same workflow ids, search attributes and task queue as
 // the UI and schedules use, so the one-runbook-per-cluster rule holds whatever starts it.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { workflowIdFor, type RunbookName } from '../domain/runbook';
 import { REPO_ROOT } from '../temporal/binary';
 import { temporalConfig } from '../temporal/connection';
-import type { DevServer } from '../temporal/devserver';
+import { CLI_DEV_SERVER_DIR, runningServer } from '../temporal/devserver';
 import { DEFAULT_TASK_QUEUE } from '../worker/index';
 
 export interface StartedRun<R> {
@@ -64,7 +63,7 @@ export const DEFAULT_UI_URL = 'http://localhost:8233';
  * Data dirs of the dev servers this checkout starts: `successover temporal start` (.data) and
  * `lab up` (.lab/temporal, on free ports). Each holds the pid file devserver.ts writes.
  */
-export const DEV_SERVER_DIRS = [join(REPO_ROOT, '.data'), join(REPO_ROOT, '.lab', 'temporal')];
+export const DEV_SERVER_DIRS = [CLI_DEV_SERVER_DIR, join(REPO_ROOT, '.lab', 'temporal')];
 
 /**
  * Where the Web UI of the server the CLI talks to is: SUCCESSOVER_UI_URL when set, else the UI of
@@ -75,7 +74,7 @@ export function uiBaseUrl(env: NodeJS.ProcessEnv = process.env, dataDirs = DEV_S
   if (env.SUCCESSOVER_UI_URL) return env.SUCCESSOVER_UI_URL.replace(/\/+$/, '');
   const address = temporalConfig(env).connectionOptions.address;
   for (const dir of dataDirs) {
-    const s = recordedServer(dir);
+    const s = runningServer(dir);
     if (s?.uiUrl && sameEndpoint(s.address, address)) return s.uiUrl;
   }
   return DEFAULT_UI_URL;
@@ -89,18 +88,6 @@ export function uiLink(
 ): string {
   const ns = temporalConfig(env).namespace;
   return `${uiBaseUrl(env, dataDirs)}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
-}
-
-/** The server a data dir's pid file records, when its process still runs. */
-function recordedServer(dataDir: string): DevServer | undefined {
-  let s: DevServer;
-  try {
-    s = JSON.parse(readFileSync(join(dataDir, 'temporal.pid'), 'utf8')) as DevServer;
-    process.kill(s.pid, 0);
-  } catch {
-    return undefined; // none recorded, unreadable, or its process is gone: nothing to link to
-  }
-  return s;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '0.0.0.0', '::']);

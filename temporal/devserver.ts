@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
-import { findTemporalBinary } from './binary';
+import { findTemporalBinary, REPO_ROOT } from './binary';
 
 /** Search attributes the runbooks set; all Keyword. */
 export const SEARCH_ATTRIBUTES = ['Cluster', 'Runbook', 'RunbookPhase'] as const;
@@ -70,6 +70,15 @@ export function freePort(ip = '127.0.0.1'): Promise<number> {
       srv.close(() => (addr && typeof addr === 'object' ? res(addr.port) : rej(new Error('no port'))));
     });
   });
+}
+
+/** `successover temporal start`'s data dir (the lab's server lives in <lab dir>/temporal). */
+export const CLI_DEV_SERVER_DIR = join(REPO_ROOT, '.data');
+
+/** The server a data dir's pid file records, when its process still runs. */
+export function runningServer(dataDir: string): DevServer | undefined {
+  const s = readServer(resolve(dataDir));
+  return s && isOurServer(s) ? s : undefined;
 }
 
 function readServer(dataDir: string): DevServer | undefined {

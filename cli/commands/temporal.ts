@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../temporal/binary';
-import { devServerStatus, startDevServer, stopDevServer } from '../../temporal/devserver';
-
-const DATA_DIR = join(REPO_ROOT, '.data');
+import {
+  CLI_DEV_SERVER_DIR as DATA_DIR,
+  devServerStatus,
+  startDevServer,
+  stopDevServer,
+} from '../../temporal/devserver';
 
 const port = (v: string): number => {
   const n = Number(v);

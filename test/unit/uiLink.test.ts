@@ -1,19 +1,32 @@
 // Which Web UI `successover run` links to: the env override, else the recorded dev server that
 // serves the address the CLI connects to, else the default.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_UI_URL, uiBaseUrl, uiLink } from '../../cli/runbooks';
 
 const root = mkdtempSync(join(tmpdir(), 'souilink-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const standIns: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of standIns) p.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
 
-/** A data dir with the pid file devserver.ts writes; pid defaults to ours, which is alive. */
+/** A live process whose command line reads like `temporal server start-dev --port <port>`. */
+function devServerStandIn(address: string): number {
+  const port = address.slice(address.lastIndexOf(':') + 1);
+  const p = spawn('sh', ['-c', 'sleep 60; :', 'start-dev', '--port', port], { stdio: 'ignore' });
+  standIns.push(p);
+  return p.pid!;
+}
+
+/** A data dir with the pid file devserver.ts writes; pid defaults to a stand-in dev server. */
 function recorded(name: string, server: { address: string; uiUrl?: string; pid?: number }): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   const record = {
-    pid: process.pid,
+    pid: devServerStandIn(server.address),
     namespace: 'default',
     logFile: '',
     binary: '',

@@ -27,6 +27,7 @@ import { isOurs, killHard, run, waitFor } from './sh';
 import { keygen, pinnedKey, startSshd, writeSshdConfig } from './sshd';
 import { readState, withLock, writeState } from './state';
 import { portFree } from './ports';
+import { startAlerting } from './alerting';
 import { startTemporalHook } from './temporal';
 import type { HostStatus, LabHost, LabInfo, LabMode, LabOptions, LabState, LabStatus } from './types';
 import { createRouter } from '../activities/traffic/router';
@@ -63,6 +64,8 @@ function resolveOptions(o: LabOptions): Resolved {
     subnet: o.subnet ?? DEFAULTS.subnet,
     basePort: o.basePort ?? DEFAULTS.basePort,
     temporal: o.temporal ?? false,
+    alerting: o.alerting ?? false,
+    webhookPort: o.webhookPort,
     dir: labDir(o.dir),
     log: o.log ?? (() => undefined),
     temporalPorts: { port: o.temporalPort, uiPort: o.temporalUiPort },
@@ -222,6 +225,7 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
     mysql: pwFile('mysql', accounts.admin.password),
     replication: pwFile('replication', accounts.replication.password),
     app: pwFile('app', accounts.app.password),
+    webhook: pwFile('webhook-token', secret()),
   };
   const hostDirs = names.map((h) => {
     const d = made(h);
@@ -411,6 +415,7 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
     mysql: { user: accounts.admin.user, passwordFile: files.mysql },
     replication: { user: accounts.replication.user, passwordFile: files.replication },
     sshPrivateKeyFile: ssh ? ssh.clientKey : null,
+    webhookTokenFile: files.webhook,
   });
   writeInventory(inventoryFile, doc);
 
@@ -451,12 +456,15 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
       mysqlPasswordFile: files.mysql,
       replicationPasswordFile: files.replication,
       sshPrivateKeyFile: ssh ? ssh.clientKey : null,
+      webhookTokenFile: files.webhook,
     },
     semiSync: o.semiSync,
+    alerting: null,
   };
   // The lab's own time (the Temporal hook below is extra and reported apart).
   state.upMs = Date.now() - Date.parse(state.startedAt);
   o.log(`lab up in ${(state.upMs / 1000).toFixed(1)} s`);
+  if (o.alerting) info.alerting = await startAlerting(info, state, o.log, { webhookPort: o.webhookPort });
   if (o.temporal) info.temporal = await startTemporalHook(info, state, o.log, o.temporalPorts);
   return info;
 }

@@ -11,6 +11,7 @@ export interface LabInventoryInput {
   mysql: { user: string; passwordFile: string };
   replication: { user: string; passwordFile: string };
   sshPrivateKeyFile: string | null;
+  webhookTokenFile: string;
 }
 
 /** The document to write (only what the lab chose) and its validated, defaulted form. */
@@ -33,6 +34,8 @@ export function labInventory(i: LabInventoryInput): { doc: unknown; inventory: I
         policy: { maxLagSeconds: 5, relayLogWaitSeconds: 60, recoveryBlockSeconds: 0 },
       },
     ],
+    // The alert receiver (`successover webhook serve`); alert names and labels as deploy/ ships them.
+    webhook: { tokenFile: i.webhookTokenFile },
     credentials: {
       mysql: i.mysql,
       replication: i.replication,

@@ -38,6 +38,25 @@ export async function startTemporalHook(
     join(dataDir, 'worker.log'),
   );
   state.processes.push({ role: 'worker', host: null, pid });
+  if (info.alerting) {
+    log(`webhook receiver on ${info.alerting.webhook}`);
+    const receiver = daemon(
+      [
+        '/usr/bin/env',
+        `TEMPORAL_ADDRESS=${s.address}`,
+        process.execPath,
+        bin,
+        'webhook',
+        'serve',
+        '--inventory',
+        info.inventory,
+        '--port',
+        String(info.alerting.webhookPort),
+      ],
+      join(dataDir, 'webhook.log'),
+    );
+    state.processes.push({ role: 'webhook', host: null, pid: receiver });
+  }
   writeState(state);
   return { address: s.address, ui: s.uiUrl ?? '' };
 }

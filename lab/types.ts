@@ -16,6 +16,10 @@ export interface LabOptions {
   dir?: string;
   /** First MariaDB port in loopback mode (db1); default 13306. The HAProxy writer listens on base+100. */
   basePort?: number;
+  /** Add mysqld_exporters, Prometheus and Alertmanager posting to the webhook receiver (lab/alerting.ts). */
+  alerting?: boolean;
+  /** Where the webhook receiver listens (started with the Temporal hook, or by the caller); default free. */
+  webhookPort?: number;
   /** Start the Temporal dev server and a worker for the lab inventory (hook, see lab/temporal.ts). */
   temporal?: boolean;
   /** Temporal dev server ports (default: free ones, printed by `lab up`). */
@@ -49,12 +53,28 @@ export interface LabInfo {
   writer: { host: string; port: number };
   vip: { address: string; interface: 'eth0' } | null;
   haproxy: { runtimeApi: string; backend: string; pid: number | null } | null;
+  /** The alerting chain (`--alerting`); null otherwise. */
+  alerting: {
+    prometheus: string;
+    alertmanager: string;
+    /** The webhook receiver Alertmanager posts to (http://127.0.0.1:port). */
+    webhook: string;
+    webhookPort: number;
+    /** Host -> its exporter's /metrics. */
+    exporters: Record<string, string>;
+  } | null;
   /** Set by the Temporal hook when it started the dev server; null otherwise. */
   temporal: { address: string; ui: string } | null;
   /** The application account: privileges on database `app` only, so read_only stops it. */
   app: { user: string; passwordFile: string; database: string };
   /** Secret files (mode 0600); the inventory refers to them. */
-  secrets: { mysqlPasswordFile: string; replicationPasswordFile: string; sshPrivateKeyFile: string | null };
+  secrets: {
+    mysqlPasswordFile: string;
+    replicationPasswordFile: string;
+    sshPrivateKeyFile: string | null;
+    /** The bearer token alert senders give the webhook receiver. */
+    webhookTokenFile: string;
+  };
   semiSync: boolean;
 }
 
@@ -84,8 +104,16 @@ export interface LabState {
   complete: boolean;
   startedAt: string;
   upMs?: number;
-  options: Required<Omit<LabOptions, 'log' | 'dir' | 'temporal' | 'temporalPort' | 'temporalUiPort'>> & {
+  options: Required<
+    Omit<
+      LabOptions,
+      'log' | 'dir' | 'temporal' | 'temporalPort' | 'temporalUiPort' | 'alerting' | 'webhookPort'
+    >
+  > & {
     temporal: boolean;
+    /** Optional in older state files. */
+    alerting?: boolean;
+    webhookPort?: number;
   };
   dir: string;
   /** We created the lab dir itself (then `down` removes it when empty). */
@@ -97,7 +125,16 @@ export interface LabState {
   /** Bridge-side veth names (deleting the namespace removes the pair anyway). */
   links: string[];
   processes: {
-    role: 'mariadbd' | 'sshd' | 'haproxy' | 'temporal' | 'worker';
+    role:
+      | 'mariadbd'
+      | 'sshd'
+      | 'haproxy'
+      | 'temporal'
+      | 'worker'
+      | 'webhook'
+      | 'exporter'
+      | 'prometheus'
+      | 'alertmanager';
     host: string | null;
     pid: number;
   }[];

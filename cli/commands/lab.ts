@@ -29,6 +29,8 @@ interface UpOptions {
   temporal: boolean;
   temporalPort?: number;
   temporalUiPort?: number;
+  alerting?: boolean;
+  webhookPort?: number;
 }
 
 /** The --json shape: hosts reduced to what scripts need. */
@@ -39,6 +41,7 @@ function summary(i: {
   hosts: { name: string; address: string; port: number; netns: string | null; pid: number | null }[];
   writer: { host: string; port: number };
   temporal: { address: string; ui: string } | null;
+  alerting: LabStatus['alerting'];
 }) {
   return {
     cluster: i.cluster,
@@ -53,6 +56,7 @@ function summary(i: {
     })),
     writer: i.writer,
     temporal: i.temporal,
+    alerting: i.alerting,
   };
 }
 
@@ -72,6 +76,10 @@ function printStatus(s: LabStatus): void {
     );
   }
   if (s.temporal) console.log(`temporal: ${s.temporal.address}  UI ${s.temporal.ui}`);
+  if (s.alerting)
+    console.log(
+      `alerting: Prometheus ${s.alerting.prometheus}, Alertmanager ${s.alerting.alertmanager} → ${s.alerting.webhook}`,
+    );
 }
 
 export function registerLab(program: Command): void {
@@ -94,6 +102,15 @@ export function registerLab(program: Command): void {
     )
     .option(dirOpt, dirHelp)
     .option('--no-temporal', 'do not start the Temporal dev server and worker')
+    .option(
+      '--alerting',
+      'add mysqld_exporters, Prometheus (1 s scrapes, deploy/prometheus/rules.yml) and Alertmanager posting to the webhook receiver',
+    )
+    .option(
+      '--webhook-port <port>',
+      'port of the webhook receiver (default: a free one)',
+      int('--webhook-port'),
+    )
     .option('--temporal-port <port>', 'Temporal gRPC port (default: a free one)', int('--temporal-port'))
     .option(
       '--temporal-ui-port <port>',
@@ -114,6 +131,8 @@ export function registerLab(program: Command): void {
         temporal: o.temporal,
         temporalPort: o.temporalPort,
         temporalUiPort: o.temporalUiPort,
+        alerting: o.alerting,
+        webhookPort: o.webhookPort,
         log: o.json ? undefined : (l) => console.error(l),
       });
       if (o.json) return console.log(JSON.stringify(summary(info), null, 2));
@@ -125,6 +144,10 @@ export function registerLab(program: Command): void {
       for (const h of info.hosts)
         console.log(`  ${h.name} ${h.address}:${h.port} ${h.netns ?? ''} pid ${h.pid}`);
       if (info.temporal) console.log(`  temporal:  ${info.temporal.address}  UI ${info.temporal.ui}`);
+      if (info.alerting)
+        console.log(
+          `  alerting:  Prometheus ${info.alerting.prometheus}, Alertmanager ${info.alerting.alertmanager} → ${info.alerting.webhook}`,
+        );
     });
   lab
     .command('status')

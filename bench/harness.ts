@@ -19,6 +19,9 @@ import { Writer } from './writer';
 export interface BenchLabOptions {
   hosts: number;
   semiSync?: boolean;
+  /** The real alerting chain too (lab/alerting.ts); its receiver is the caller's to start. */
+  alerting?: boolean;
+  webhookPort?: number;
   /** Leave the lab up at the end (its directory is printed); the dev server dies with us anyway. */
   keepLab?: boolean;
   log: (line: string) => void;
@@ -28,6 +31,8 @@ export interface BenchLab {
   info: LabInfo;
   labDir: string;
   client: Client;
+  /** The dev server, for processes of the bench's own (the webhook receiver). */
+  temporal: { address: string; namespace: string };
   taskQueue: string;
   writer: Writer;
   /** True once a signal started the teardown: stop the runs. */
@@ -133,7 +138,8 @@ export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) =>
     await writer.start();
     teardown.add('stop the writer', () => writer.stop());
 
-    const r = await fn({ info, labDir, client, taskQueue, writer, interrupted: () => interrupted });
+    const temporal = { address: server.address, namespace: server.namespace };
+    const r = await fn({ info, labDir, client, temporal, taskQueue, writer, interrupted: () => interrupted });
     // Interrupted: the signal's teardown owns the end (and exits 130); returning a result now
     // would let the caller exit halfway through it.
     if (interrupted) await new Promise<never>(() => undefined);

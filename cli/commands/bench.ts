@@ -1,6 +1,11 @@
 // `successover bench planned`: the planned-successover benchmark on a lab of its own.
 import type { Command } from 'commander';
-import { runEmergencyBench, type EmergencyBenchResult, type EmergencyTrigger } from '../../bench/emergency';
+import {
+  runEmergencyBench,
+  TRIGGERS,
+  type EmergencyBenchResult,
+  type EmergencyTrigger,
+} from '../../bench/emergency';
 import { runPlannedBench, type PlannedBenchResult } from '../../bench/planned';
 
 const positiveInt = (what: string) => (v: string) => {
@@ -70,13 +75,17 @@ export function registerBench(program: Command): void {
     )
     .option('--runs <n>', 'number of recoveries', positiveInt('--runs'), 10)
     .option('--hosts <n>', 'lab hosts', positiveInt('--hosts'), 3)
-    .option('--trigger <how>', 'direct (the CLI path) | detector | webhook', 'direct')
+    .option(
+      '--trigger <how>',
+      'direct (the CLI path) | detector | webhook (an Alertmanager alert posted to the receiver) | alertmanager (the real chain: exporter, Prometheus, Alertmanager)',
+      'direct',
+    )
     .option('--no-semi-sync', 'asynchronous replication (reports what is lost without semi-sync)')
     .option('--json', 'print {runs, recoveryMs, detectionMs, lostAckedWrites, perRun} as JSON')
     .option('--keep-lab', 'leave the bench lab up at the end (its directory is printed)')
     .action(async (o: EmergencyOptions) => {
-      if (!['direct', 'detector', 'webhook'].includes(o.trigger))
-        throw new Error(`--trigger ${o.trigger}: expected direct, detector or webhook`);
+      if (!TRIGGERS.includes(o.trigger))
+        throw new Error(`--trigger ${o.trigger}: expected one of ${TRIGGERS.join(', ')}`);
       const r = await runEmergencyBench({
         runs: o.runs,
         hosts: o.hosts,

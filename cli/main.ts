@@ -10,6 +10,7 @@ import { registerTopology } from './commands/topology';
 import { registerBench } from './commands/bench';
 import { registerEmergency } from './commands/emergency';
 import { registerDetector } from './commands/detector';
+import { registerWebhook } from './commands/webhook';
 
 const program = new Command()
   .name('successover')
@@ -25,6 +26,7 @@ registerTopology(program);
 registerBench(program);
 registerEmergency(program);
 registerDetector(program);
+registerWebhook(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`successover: ${err instanceof Error ? err.message : String(err)}`);

@@ -144,9 +144,94 @@ export const CredentialsSchema = z.strictObject({
     .optional(),
 });
 
+const PRIMARY_DOWN_ALERTS = ['MySQLPrimaryDown', 'MariaDBPrimaryDown'];
+const RECORDED_ALERTS = [
+  'MySQLReplicationLag',
+  'MySQLReplicationBroken',
+  'MariaDBReplicationLag',
+  'MariaDBReplicationBroken',
+];
+const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+/** Exactly one of <key>Env or <key>File: a secret given by reference, never written here. */
+const oneSecretRef =
+  (key: string) =>
+  (o: Record<string, unknown>): boolean =>
+    (o[`${key}Env`] === undefined) !== (o[`${key}File`] === undefined);
+
+export const GrafanaWebhookSchema = z
+  .strictObject({
+    /** The contact point's HMAC secret: Grafana signs every request with it (HMAC-SHA256). */
+    secretEnv: envVar.optional(),
+    secretFile: z.string().min(1).optional(),
+    secret: z
+      .never({ error: 'secrets are not written in the inventory: use secretEnv or secretFile' })
+      .optional(),
+    /** The contact point's signature header. */
+    header: z.string().min(1).default('X-Grafana-Alerting-Signature'),
+    /** The contact point's timestamp header, if set there: then "timestamp:body" is signed. */
+    timestampHeader: z.string().min(1).optional(),
+    /** A signed timestamp older or newer than this is refused (replay protection). */
+    maxSkewSeconds: seconds(1).default(300),
+  })
+  .refine(oneSecretRef('secret'), { error: 'give exactly one of secretEnv or secretFile' });
+
+export const PagerDutyWebhookSchema = z
+  .strictObject({
+    /** The V3 webhook subscription's signing secret (X-PagerDuty-Signature, v1). */
+    secretEnv: envVar.optional(),
+    secretFile: z.string().min(1).optional(),
+    secret: z
+      .never({ error: 'secrets are not written in the inventory: use secretEnv or secretFile' })
+      .optional(),
+    /**
+     * PagerDuty service id or name -> cluster. Incidents carry no labels: without an entry here the
+     * cluster must be written "<clusterLabel>=<name>" in the incident title.
+     */
+    services: z.record(z.string(), z.string()).default({}),
+  })
+  .refine(oneSecretRef('secret'), { error: 'give exactly one of secretEnv or secretFile' });
+
+/** The alert receiver (`successover webhook serve`): which alerts start a recovery, who may send them. */
+export const WebhookSchema = z
+  .strictObject({
+    /** The alert label that names the inventory cluster. */
+    clusterLabel: z.string().min(1).default('cluster'),
+    /** Labels that may name the failed primary: used only when the value, ":port" dropped, is a host. */
+    primaryLabels: z.array(z.string().min(1)).default(['primary', 'instance']),
+    /** Alert names (label alertname) meaning "the primary is down": only these, firing, start a recovery. */
+    primaryDownAlerts: z.array(z.string().min(1)).default(PRIMARY_DOWN_ALERTS),
+    /** Alert names that are accepted and logged but start nothing: lag, broken replication. */
+    recordedAlerts: z.array(z.string().min(1)).default(RECORDED_ALERTS),
+    /** The token senders put in "Authorization: Bearer ..." (Alertmanager, generic, Orchestrator). */
+    tokenEnv: envVar.optional(),
+    tokenFile: z.string().min(1).optional(),
+    token: z
+      .never({ error: 'secrets are not written in the inventory: use tokenEnv or tokenFile' })
+      .optional(),
+    /** Larger request bodies are refused with 413 before they are read further. */
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(256 * 1024),
+    /** Grafana requests must carry this HMAC signature; without it they need the bearer token. */
+    grafana: GrafanaWebhookSchema.optional(),
+    /** PagerDuty requests must carry this HMAC signature; without it they need the bearer token. */
+    pagerduty: PagerDutyWebhookSchema.optional(),
+  })
+  .refine((w) => w.tokenEnv === undefined || w.tokenFile === undefined, {
+    error: 'give at most one of tokenEnv or tokenFile',
+  })
+  .refine((w) => Boolean(w.tokenEnv ?? w.tokenFile ?? w.grafana ?? w.pagerduty), {
+    error: 'every request is authenticated: give tokenEnv or tokenFile (and/or grafana, pagerduty)',
+  });
+
 export const InventorySchema = z.strictObject({
   clusters: z.array(ClusterSchema).min(1, 'the inventory needs at least one cluster'),
   credentials: CredentialsSchema,
+  /** Only `successover webhook serve` reads it; the worker ignores it. */
+  webhook: WebhookSchema.optional(),
 });
 
 type Problem = { path: (string | number)[]; message: string };
@@ -207,11 +292,38 @@ function crossCheck(doc: unknown): Problem[] {
   return problems;
 }
 
+/** The webhook section's references to clusters, and alert names claimed twice. */
+function crossCheckWebhook(doc: unknown): Problem[] {
+  const problems: Problem[] = [];
+  const webhook = field(doc, 'webhook');
+  const clusters = list(field(doc, 'clusters')).map((c) => field(c, 'name'));
+  const services = field(field(webhook, 'pagerduty'), 'services');
+  if (services !== null && typeof services === 'object')
+    for (const [service, cluster] of Object.entries(services))
+      if (typeof cluster === 'string' && !clusters.includes(cluster))
+        problems.push({
+          path: ['webhook', 'pagerduty', 'services', service],
+          message: `unknown cluster "${cluster}": expected one of ${clusters.map(String).join(', ')}`,
+        });
+  const given = (k: string, fallback: string[]) =>
+    field(webhook, k) === undefined ? fallback : list(field(webhook, k));
+  const down = new Set(given('primaryDownAlerts', PRIMARY_DOWN_ALERTS));
+  given('recordedAlerts', RECORDED_ALERTS).forEach((n, i) => {
+    if (down.has(n))
+      problems.push({
+        path: ['webhook', 'recordedAlerts', i],
+        message: `"${String(n)}" is also in primaryDownAlerts: an alert starts a recovery or is only recorded`,
+      });
+  });
+  return problems;
+}
+
 export type Inventory = z.infer<typeof InventorySchema>;
 export type Cluster = z.infer<typeof ClusterSchema>;
 export type Host = z.infer<typeof HostSchema>;
 export type Traffic = z.infer<typeof TrafficSchema>;
 export type Policy = z.infer<typeof PolicySchema>;
+export type Webhook = z.infer<typeof WebhookSchema>;
 export type Flavor = (typeof FLAVORS)[number];
 export type PromotionRule = (typeof PROMOTION_RULES)[number];
 
@@ -225,7 +337,7 @@ export function validateInventory(doc: unknown): InventoryResult {
   const r = InventorySchema.safeParse(doc, { reportInput: true });
   const problems = [
     ...(r.success ? [] : r.error.issues.map(formatIssue)),
-    ...crossCheck(doc).map((p) => `${formatPath(p.path)}: ${p.message}`),
+    ...[...crossCheck(doc), ...crossCheckWebhook(doc)].map((p) => `${formatPath(p.path)}: ${p.message}`),
   ];
   if (r.success && problems.length === 0) return { ok: true, inventory: r.data };
   return { ok: false, problems };

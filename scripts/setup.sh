@@ -15,6 +15,10 @@ MIN_SERVER=1.29
 MIN_NODE=20.19
 MIN_GO=1.25
 APT_PACKAGES=(mariadb-server mariadb-client mariadb-backup openssh-server haproxy iputils-arping iproute2 sysbench chromium)
+# The alerting chain (lab up --alerting, promtool/amtool in the tests) and `docker-compose config`
+# (compose file validation). Without their Recommends: docker-compose's would install a Docker
+# engine, which this machine must not run, and prometheus's a node exporter nobody uses.
+APT_NO_RECOMMENDS=(prometheus prometheus-alertmanager prometheus-mysqld-exporter docker-compose)
 
 T_ALL=$EPOCHREALTIME
 T_PART=$T_ALL
@@ -64,21 +68,28 @@ fi
 # --- Debian packages ------------------------------------------------------------------------
 part
 apt_missing=()
-installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null || true)
+apt_missing_norec=()
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" "${APT_NO_RECOMMENDS[@]}" 2>/dev/null || true)
 for p in "${APT_PACKAGES[@]}"; do
   grep -qx "$p install ok installed" <<<"$installed" || apt_missing+=("$p")
 done
-if [ ${#apt_missing[@]} -eq 0 ]; then
-  done_part packages "all present (${APT_PACKAGES[*]}), skipped"
+for p in "${APT_NO_RECOMMENDS[@]}"; do
+  grep -qx "$p install ok installed" <<<"$installed" || apt_missing_norec+=("$p")
+done
+if [ $((${#apt_missing[@]} + ${#apt_missing_norec[@]})) -eq 0 ]; then
+  done_part packages "all present (${APT_PACKAGES[*]} ${APT_NO_RECOMMENDS[*]}), skipped"
 elif [ "$(id -u)" -ne 0 ]; then
-  missing+=("Debian packages (run as root): apt-get update && apt-get install -y ${apt_missing[*]}")
+  [ ${#apt_missing[@]} -eq 0 ] || missing+=("Debian packages (run as root): apt-get update && apt-get install -y ${apt_missing[*]}")
+  [ ${#apt_missing_norec[@]} -eq 0 ] || missing+=("Debian packages (run as root): apt-get update && apt-get install -y --no-install-recommends ${apt_missing_norec[*]}")
 else
-  echo "[setup] packages  installing ${apt_missing[*]}"
+  echo "[setup] packages  installing ${apt_missing[*]} ${apt_missing_norec[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  # Installing only: services the packages bring (mariadb, ssh) are left as the package sets them.
-  apt-get install -y -q "${apt_missing[@]}"
-  done_part packages "installed ${apt_missing[*]}"
+  # Installing only: services the packages bring (mariadb, ssh, prometheus) are left as the
+  # package sets them; the lab runs its own instances on ports of its own.
+  [ ${#apt_missing[@]} -eq 0 ] || apt-get install -y -q "${apt_missing[@]}"
+  [ ${#apt_missing_norec[@]} -eq 0 ] || apt-get install -y -q --no-install-recommends "${apt_missing_norec[@]}"
+  done_part packages "installed ${apt_missing[*]} ${apt_missing_norec[*]}"
 fi
 
 # --- Temporal CLI ---------------------------------------------------------------------------

@@ -3,15 +3,22 @@
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createActivities, ActivityResources } from '../activities';
 import type { Inventory } from '../domain/inventory';
+import { runMetricsSinks } from '../metrics/runSink';
 import { loadInventory } from './inventory';
+import { activityLogContext, workerLogger } from './logging';
 import { resolveSecrets } from './secrets';
 
 export const DEFAULT_TASK_QUEUE = 'successover';
 /** Entry point of the workflow bundle. */
 export const WORKFLOWS_PATH = join(__dirname, '..', 'workflows', 'index.ts');
+/**
+ * Workflow interceptors (run metrics, log context). A prebuilt bundle must be made with them
+ * (bundleWorkflowCode's workflowInterceptorModules): the worker ignores them for a bundle.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [join(__dirname, '..', 'workflows', 'interceptors.ts')];
 
 export interface CreateWorkerOptions {
   inventoryPath: string;
@@ -39,7 +46,7 @@ export interface SuccessoverWorker {
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<SuccessoverWorker> {
-  const log = opts.logger ?? pino({ name: 'successover-worker' });
+  const log = opts.logger ?? workerLogger();
   const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
   const inventory = loadInventory(opts.inventoryPath);
   const secrets = resolveSecrets(inventory, opts.inventoryPath, opts.env ?? process.env);
@@ -48,9 +55,14 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Successov
     { inventory, secrets, temporal: { client: opts.client, taskQueue } },
     resources,
   );
-  const code = opts.workflowBundle
-    ? { workflowBundle: opts.workflowBundle }
-    : { workflowsPath: WORKFLOWS_PATH };
+  const activity = [activityLogContext];
+  // A prebuilt bundle holds the workflow interceptors already; naming them again only warns.
+  const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> = opts.workflowBundle
+    ? { workflowBundle: opts.workflowBundle, interceptors: { activity } }
+    : {
+        workflowsPath: WORKFLOWS_PATH,
+        interceptors: { activity, workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+      };
   let worker: Worker;
   try {
     worker = await Worker.create({
@@ -59,6 +71,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Successov
       taskQueue,
       activities,
       ...code,
+      sinks: runMetricsSinks(),
     });
   } catch (e) {
     await resources.close();

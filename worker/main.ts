@@ -1,52 +1,57 @@
 // `successover worker`: one long-running worker process. Logs are JSON lines (pino) on stdout;
 // SIGINT/SIGTERM let running activities finish (up to the shutdown grace time) before exiting.
-import { Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
-import pino, { type Logger } from 'pino';
+import { serveMetrics, sdkMetrics, type MetricsServer } from '../metrics/server';
+import { freePort } from '../temporal/devserver';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { ensureDetectors } from '../triggers/detectors';
 import { createWorker, DEFAULT_TASK_QUEUE } from './index';
+import { installRuntime, workerLogger } from './logging';
 
 export interface WorkerMainOptions {
   inventoryPath: string;
   taskQueue?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Serve Prometheus metrics on this port (0: any free one, logged). Default: env
+   * SUCCESSOVER_METRICS_PORT; neither: no metrics.
+   */
+  metricsPort?: number;
+  /** Default: env SUCCESSOVER_METRICS_HOST, else every interface. */
+  metricsHost?: string;
 }
 
-const LEVELS: Record<LogLevel, pino.Level> = {
-  TRACE: 'trace',
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARN: 'warn',
-  ERROR: 'error',
-};
-
-/** The SDK's own logs (worker state, activity and workflow loggers) as pino JSON lines too. */
-function sdkLogger(log: Logger) {
-  const at =
-    (level: LogLevel) =>
-    (message: string, meta?: LogMetadata): void =>
-      log[LEVELS[level]](meta ?? {}, message);
-  return {
-    log: (level: LogLevel, message: string, meta?: LogMetadata) => at(level)(message, meta),
-    trace: at('TRACE'),
-    debug: at('DEBUG'),
-    info: at('INFO'),
-    warn: at('WARN'),
-    error: at('ERROR'),
-  };
+export function parsePort(value: string, what: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 65535)
+    throw new Error(`${what}: expected a port number, got "${value}"`);
+  return n;
 }
 
 export async function runWorkerMain(opts: WorkerMainOptions): Promise<void> {
   const env = opts.env ?? process.env;
-  const log = pino({ name: 'successover-worker', level: env.LOG_LEVEL ?? 'info' });
-  Runtime.install({
-    logger: sdkLogger(log.child({ component: 'sdk' })),
-    shutdownSignals: ['SIGINT', 'SIGTERM'],
-  });
+  const log = workerLogger(env.LOG_LEVEL ?? 'info');
+  const metricsPort =
+    opts.metricsPort ??
+    (env.SUCCESSOVER_METRICS_PORT
+      ? parsePort(env.SUCCESSOVER_METRICS_PORT, 'SUCCESSOVER_METRICS_PORT')
+      : undefined);
+  // The SDK's own metrics are exported by its core on a loopback port and passed through our
+  // /metrics, so Prometheus scrapes one target per worker.
+  const sdkMetricsAddress = metricsPort === undefined ? undefined : `127.0.0.1:${await freePort()}`;
+  installRuntime(log, { sdkMetricsAddress, shutdownSignals: ['SIGINT', 'SIGTERM'] });
   const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
   const { connection, namespace, address } = await connectWorker(env);
   const client = await connectClient(env);
+  let metrics: MetricsServer | undefined;
   try {
+    if (metricsPort !== undefined) {
+      metrics = await serveMetrics({
+        port: metricsPort,
+        host: opts.metricsHost ?? env.SUCCESSOVER_METRICS_HOST,
+        sources: sdkMetricsAddress ? [sdkMetrics(sdkMetricsAddress)] : [],
+      });
+      log.info({ url: metrics.url, port: metrics.port, sdkMetricsAddress }, 'metrics served');
+    }
     const w = await createWorker({
       inventoryPath: opts.inventoryPath,
       connection,
@@ -74,6 +79,7 @@ export async function runWorkerMain(opts: WorkerMainOptions): Promise<void> {
     await w.run();
     log.info({ taskQueue }, 'worker stopped');
   } finally {
+    await metrics?.close();
     await client.connection.close();
     await connection.close();
   }

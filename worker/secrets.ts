@@ -23,22 +23,38 @@ function readSecretFile(path: string, field: string): Buffer {
   }
 }
 
-function account(ref: Ref, field: string, env: NodeJS.ProcessEnv, baseDir: string): Account {
-  if (ref.passwordEnv !== undefined) {
-    const v = env[ref.passwordEnv];
+/**
+ * One secret given by reference in the inventory: `<key>Env` names a variable, `<key>File` a file
+ * (relative to baseDir; one trailing newline dropped). Errors name the field and who needs it.
+ */
+export function secretByRef(
+  ref: { env?: string; file?: string },
+  field: { env: string; file: string },
+  env: NodeJS.ProcessEnv,
+  baseDir: string,
+  who = 'the worker',
+): string {
+  if (ref.env !== undefined) {
+    const v = env[ref.env];
     if (v === undefined)
       throw new Error(
-        `${field}.passwordEnv: environment variable ${ref.passwordEnv} is not set: export it before starting the worker`,
+        `${field.env}: environment variable ${ref.env} is not set: export it before starting ${who}`,
       );
-    return { user: ref.user, password: v };
+    return v;
   }
-  const path = expand(ref.passwordFile as string, baseDir);
-  return {
-    user: ref.user,
-    password: readSecretFile(path, `${field}.passwordFile`)
-      .toString('utf8')
-      .replace(/\r?\n$/, ''),
-  };
+  return readSecretFile(expand(ref.file as string, baseDir), field.file)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}
+
+function account(ref: Ref, field: string, env: NodeJS.ProcessEnv, baseDir: string): Account {
+  const password = secretByRef(
+    { env: ref.passwordEnv, file: ref.passwordFile },
+    { env: `${field}.passwordEnv`, file: `${field}.passwordFile` },
+    env,
+    baseDir,
+  );
+  return { user: ref.user, password };
 }
 
 /** @param inventoryPath relative secret file paths are resolved against the inventory's folder. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../../worker/index';
 import { InventoryError } from '../../worker/inventory';
-import { runWorkerMain } from '../../worker/main';
+import { parsePort, runWorkerMain } from '../../worker/main';
 
 export function registerWorker(program: Command): void {
   program
@@ -11,13 +11,29 @@ export function registerWorker(program: Command): void {
     )
     .requiredOption('--inventory <file>', 'inventory YAML file')
     .option('--task-queue <name>', 'task queue to poll', DEFAULT_TASK_QUEUE)
-    .action(async (o: { inventory: string; taskQueue: string }) => {
-      try {
-        await runWorkerMain({ inventoryPath: o.inventory, taskQueue: o.taskQueue });
-      } catch (e) {
-        if (!(e instanceof InventoryError)) throw e;
-        console.error(e.message);
-        process.exit(2);
-      }
-    });
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics (with the SDK ones) on /metrics (0: any free port; env SUCCESSOVER_METRICS_PORT)',
+      (v: string) => parsePort(v, '--metrics-port'),
+    )
+    .option(
+      '--metrics-host <address>',
+      'address for the metrics (env SUCCESSOVER_METRICS_HOST; default every interface)',
+    )
+    .action(
+      async (o: { inventory: string; taskQueue: string; metricsPort?: number; metricsHost?: string }) => {
+        try {
+          await runWorkerMain({
+            inventoryPath: o.inventory,
+            taskQueue: o.taskQueue,
+            metricsPort: o.metricsPort,
+            metricsHost: o.metricsHost,
+          });
+        } catch (e) {
+          if (!(e instanceof InventoryError)) throw e;
+          console.error(e.message);
+          process.exit(2);
+        }
+      },
+    );
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { devServerStatus, freePort, startDevServer, type StartedDevServer } from '../../temporal/devserver';
-import { WORKFLOWS_PATH } from '../../worker/index';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../worker/index';
 import { TEST_ENV } from './testEnv';
 
 async function startOnFreePorts(dataDir: string): Promise<StartedDevServer> {
@@ -28,7 +28,11 @@ async function startOnFreePorts(dataDir: string): Promise<StartedDevServer> {
 
 async function bundle(dataDir: string): Promise<string> {
   const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: quiet,
+  });
   const path = join(dataDir, 'workflow-bundle.js');
   writeFileSync(path, code);
   return path;

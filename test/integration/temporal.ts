@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createWorker, type SuccessoverWorker } from '../../worker/index';
 import { testEnv } from './testEnv';
 
@@ -38,6 +38,8 @@ export interface WithWorkerContext {
 export interface WithWorkerOptions {
   /** Where the inventory's passwordEnv secrets are read; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The worker's own logger; default pino at LOG_LEVEL (warn). */
+  logger?: Logger;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function withWorker<R>(
     taskQueue,
     workflowBundle: { codePath: testEnv('bundle') },
     env: opts.env,
-    logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
+    logger: opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
   });
   return worker.runUntil(() => fn({ client: c, taskQueue, worker }));
 }

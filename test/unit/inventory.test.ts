@@ -161,6 +161,84 @@ describe('inventory schema', () => {
   });
 });
 
+describe('inventory webhook section', () => {
+  test('optional; when given it gets its defaults', () => {
+    const none = validateInventory(valid());
+    if (!none.ok) throw new Error(none.problems.join('\n'));
+    expect(none.inventory.webhook).toBeUndefined();
+    const doc = valid();
+    doc.webhook = { tokenFile: '/etc/successover/webhook.token', grafana: { secretEnv: 'GRAFANA_HMAC' } };
+    const r = validateInventory(doc);
+    if (!r.ok) throw new Error(r.problems.join('\n'));
+    expect(r.inventory.webhook).toEqual({
+      clusterLabel: 'cluster',
+      primaryLabels: ['primary', 'instance'],
+      primaryDownAlerts: ['MySQLPrimaryDown', 'MariaDBPrimaryDown'],
+      recordedAlerts: [
+        'MySQLReplicationLag',
+        'MySQLReplicationBroken',
+        'MariaDBReplicationLag',
+        'MariaDBReplicationBroken',
+      ],
+      tokenFile: '/etc/successover/webhook.token',
+      bodyLimitBytes: 262144,
+      grafana: { secretEnv: 'GRAFANA_HMAC', header: 'X-Grafana-Alerting-Signature', maxSkewSeconds: 300 },
+    });
+  });
+
+  test('secrets written inline are refused without echoing them', () => {
+    const doc = valid();
+    doc.webhook = { token: 'hunter2', grafana: { secret: 'hunter3' }, pagerduty: { secret: 'hunter4' } };
+    const p = problems(doc);
+    expect(p.join('\n')).not.toMatch(/hunter/);
+    expect(p).toContain('webhook.token: secrets are not written in the inventory: use tokenEnv or tokenFile');
+    expect(p).toContain(
+      'webhook.grafana.secret: secrets are not written in the inventory: use secretEnv or secretFile',
+    );
+    expect(p).toContain(
+      'webhook.pagerduty.secret: secrets are not written in the inventory: use secretEnv or secretFile',
+    );
+  });
+
+  test('one reference per secret, and at least one credential', () => {
+    const doc = valid();
+    doc.webhook = { tokenEnv: 'A', tokenFile: '/b' };
+    expect(problems(doc)).toEqual(['webhook: give at most one of tokenEnv or tokenFile']);
+    doc.webhook = { tokenEnv: 'A', grafana: { secretEnv: 'G', secretFile: '/g' }, pagerduty: {} };
+    expect(problems(doc)).toEqual([
+      'webhook.grafana: give exactly one of secretEnv or secretFile',
+      'webhook.pagerduty: give exactly one of secretEnv or secretFile',
+    ]);
+    doc.webhook = { clusterLabel: 'db_cluster' };
+    expect(problems(doc)).toEqual([
+      'webhook: every request is authenticated: give tokenEnv or tokenFile (and/or grafana, pagerduty)',
+    ]);
+  });
+
+  test('PagerDuty services name clusters; an alert is either a primary failure or recorded', () => {
+    const doc = valid();
+    doc.webhook = {
+      tokenEnv: 'T',
+      recordedAlerts: ['MySQLReplicationLag', 'MySQLPrimaryDown'],
+      pagerduty: { secretEnv: 'PD', services: { PABC123: 'r2d2', PDEF456: 'c3po' } },
+    };
+    expect(problems(doc).sort()).toEqual([
+      'webhook.pagerduty.services.PDEF456: unknown cluster "c3po": expected one of r2d2',
+      'webhook.recordedAlerts[1]: "MySQLPrimaryDown" is also in primaryDownAlerts: an alert starts a recovery or is only recorded',
+    ]);
+  });
+
+  test('field errors are named', () => {
+    const doc = valid();
+    doc.webhook = { tokenEnv: 'not a variable', bodyLimitBytes: 10, clusterLable: 'x' };
+    expect(problems(doc).sort()).toEqual([
+      'webhook.bodyLimitBytes: Too small: expected number to be >=1024, got 10',
+      'webhook.tokenEnv: expected an environment variable name',
+      'webhook: unknown field "clusterLable": remove or correct it',
+    ]);
+  });
+});
+
 describe('inventory files and secrets', () => {
   const dir = mkdtempSync(join(tmpdir(), 'so-inv-'));
 

@@ -26,6 +26,19 @@ import {
   PagerDutyPayloadSchema,
 } from './payloads';
 import type { WebhookSecrets } from './secrets';
+import { registry } from '../metrics/registry';
+import { webhookRequests } from '../metrics/webhook';
+
+const OUTCOMES: Record<number, string> = {
+  200: 'ignored',
+  202: 'accepted',
+  400: 'bad-request',
+  401: 'unauthorized',
+  404: 'not-found',
+  413: 'too-large',
+  422: 'unusable',
+  503: 'unavailable',
+};
 
 export type StartRecovery = (input: EmergencyRecoveryInput) => Promise<StartedRecovery>;
 
@@ -209,10 +222,17 @@ export function buildReceiver(o: ReceiverOptions) {
   }
 
   app.get('/healthz', async () => ({ ok: true }));
+  // Prometheus scrapes the receiver too: requests by outcome (what the status code says happened).
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method === 'POST') webhookRequests.inc({ outcome: OUTCOMES[reply.statusCode] ?? 'error' });
+  });
 
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
-      error: `no route ${request.method} ${request.url}: POST ${Object.values(ROUTES).join(', ')}; GET /healthz`,
+      error: `no route ${request.method} ${request.url}: POST ${Object.values(ROUTES).join(', ')}; GET /healthz, /metrics`,
     }),
   );
 

@@ -111,11 +111,24 @@ describe('routes', () => {
     expect(res.json()).toEqual({ ok: true });
   });
 
+  test('GET /metrics counts requests by outcome', async () => {
+    const count = async (outcome: string) => {
+      const text = (await r.request('GET', '/metrics')).body;
+      const m = new RegExp(`successover_webhook_requests_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    const [unauthorized, accepted] = [await count('unauthorized'), await count('accepted')];
+    await post({ cluster: 'main' }, { 'content-type': 'application/json' });
+    await post({ cluster: 'main' });
+    expect(await count('unauthorized')).toBe(unauthorized + 1);
+    expect(await count('accepted')).toBe(accepted + 1);
+  });
+
   test('an unknown route: 404 listing the routes', async () => {
     const res = await r.request('POST', '/alerts/nagios', '{}', HEADERS);
     expect(res.statusCode).toBe(404);
     expect(res.json().error).toBe(
-      'no route POST /alerts/nagios: POST /alerts/alertmanager, /alerts/grafana, /alerts/pagerduty, /alerts/generic; GET /healthz',
+      'no route POST /alerts/nagios: POST /alerts/alertmanager, /alerts/grafana, /alerts/pagerduty, /alerts/generic; GET /healthz, /metrics',
     );
   });
 

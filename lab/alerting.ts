@@ -93,7 +93,13 @@ export async function startAlerting(
   );
 
   const promPort = await freePort();
-  writeFileSync(join(dir, 'prometheus.yml'), prometheusConfig(info, exporters, `127.0.0.1:${amPort}`));
+  // The worker the Temporal hook starts serves its metrics here; the receiver serves its own.
+  const workerMetricsPort = await freePort();
+  const successover = [`127.0.0.1:${workerMetricsPort}`, `127.0.0.1:${webhookPort}`];
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    prometheusConfig(info, exporters, `127.0.0.1:${amPort}`, successover),
+  );
   started(
     'prometheus',
     null,
@@ -113,6 +119,7 @@ export async function startAlerting(
     alertmanager: `http://127.0.0.1:${amPort}`,
     webhook: webhookUrl,
     webhookPort,
+    workerMetricsPort,
     exporters,
   };
   log(`alerting: Prometheus ${alerting.prometheus}, Alertmanager ${alerting.alertmanager} → ${webhookUrl}`);
@@ -153,7 +160,12 @@ export function alertmanagerConfig(webhookUrl: string, tokenFile: string): strin
   return `# Written by \`successover lab up --alerting\` from ${ALERTMANAGER_FILE}\n${stringify(doc)}`;
 }
 
-function prometheusConfig(info: LabInfo, exporters: Alerting['exporters'], alertmanager: string): string {
+function prometheusConfig(
+  info: LabInfo,
+  exporters: Alerting['exporters'],
+  alertmanager: string,
+  successover: string[],
+): string {
   return `# Written by \`successover lab up --alerting\`; the rules are ${RULES_FILE}\n${stringify({
     global: {
       scrape_interval: `${SCRAPE_SECONDS}s`,
@@ -170,6 +182,8 @@ function prometheusConfig(info: LabInfo, exporters: Alerting['exporters'], alert
           labels: { cluster: info.cluster, instance: host },
         })),
       },
+      // The worker's and the webhook receiver's /metrics (runs, blackouts, recoveries, requests).
+      { job_name: 'successover', static_configs: [{ targets: successover }] },
     ],
   })}`;
 }

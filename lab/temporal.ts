@@ -34,6 +34,9 @@ export async function startTemporalHook(
       'worker',
       '--inventory',
       info.inventory,
+      ...(info.alerting
+        ? ['--metrics-port', String(info.alerting.workerMetricsPort), '--metrics-host', '127.0.0.1']
+        : []),
     ],
     join(dataDir, 'worker.log'),
   );

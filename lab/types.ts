@@ -60,6 +60,8 @@ export interface LabInfo {
     /** The webhook receiver Alertmanager posts to (http://127.0.0.1:port). */
     webhook: string;
     webhookPort: number;
+    /** Where the lab's worker serves /metrics (the Temporal hook starts it with that port). */
+    workerMetricsPort: number;
     /** Host -> its exporter's /metrics. */
     exporters: Record<string, string>;
   } | null;

@@ -1,6 +1,7 @@
-// `npm run demo`: the lab with its Temporal dev server and worker, an application writing
-// through the VIP, and a planned successover db1 → db2 and back, each run started exactly as
-// the CLI starts it and linked in the Web UI. The lab stays up for exploring unless --down
+// `npm run demo`: the lab with its Temporal dev server, worker and alerting chain, an application
+// writing through the VIP, a planned successover db1 → db2 and back, each run started exactly as
+// the CLI starts it and linked in the Web UI; then kill -9 of the primary, recovered through
+// Prometheus, Alertmanager and the webhook receiver. The lab stays up for exploring unless --down
 // (or SUCCESSOVER_DEMO_DOWN=1) asks to remove it at the end.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -8,9 +9,9 @@ import { Client, Connection } from '@temporalio/client';
 import { lostThrough } from '../bench/harness';
 import { Writer } from '../bench/writer';
 import { failureReason, startRunbook, uiLink } from '../cli/runbooks';
-import type { PlannedSuccessoverResult } from '../domain/runbook';
-import { RUNBOOKS } from '../domain/runbook';
-import { defaultLabDir, labDown, labState, labUp, type LabInfo } from '../lab/index';
+import type { EmergencyRecoveryResult, PlannedSuccessoverResult } from '../domain/runbook';
+import { RUNBOOKS, workflowIdFor } from '../domain/runbook';
+import { defaultLabDir, labDown, labKill, labState, labUp, type LabInfo } from '../lab/index';
 import { DEFAULT_TASK_QUEUE } from '../worker/index';
 
 const down = process.argv.includes('--down') || process.env.SUCCESSOVER_DEMO_DOWN === '1';
@@ -61,6 +62,51 @@ async function successover(
   return r;
 }
 
+/**
+ * kill -9 of the primary; mysqld_exporter → Prometheus → Alertmanager → webhook receiver →
+ * emergency recovery, all as the lab runs them. Prints kill → alert, alert → recovered and
+ * kill → the application's first acknowledged write.
+ */
+async function emergency(client: Client, info: LabInfo, primary: string, writer: Writer) {
+  const alerting = info.alerting as NonNullable<LabInfo['alerting']>;
+  const q = encodeURIComponent(`mysql_global_variables_read_only{instance="${primary}"} == 0`);
+  for (let i = 0; i < 300; i++) {
+    const r = await fetch(`${alerting.prometheus}/api/v1/query?query=${q}`);
+    if (((await r.json()) as { data: { result: unknown[] } }).data.result.length) break;
+    await sleep(100);
+  }
+  const killedAt = Date.now();
+  await labKill(primary, { dir: info.dir });
+  const id = workflowIdFor(RUNBOOKS.emergency, info.cluster);
+  let runId: string | undefined;
+  for (const end = Date.now() + 60_000; !runId && Date.now() < end; await sleep(100)) {
+    const d = await client.workflow
+      .getHandle(id)
+      .describe()
+      .catch(() => undefined);
+    if (d && d.startTime.getTime() > killedAt) runId = d.runId;
+  }
+  if (!runId)
+    throw new Error(`no alert started ${id} within 60 s: see ${info.dir}/alerting and temporal/webhook.log`);
+  const temporal = info.temporal as NonNullable<LabInfo['temporal']>;
+  say(`  run:   ${uiLink(id, runId, { ...process.env, SUCCESSOVER_UI_URL: temporal.ui })}`);
+  const r = await withTimeout(
+    client.workflow.getHandle(id, runId).result() as Promise<EmergencyRecoveryResult>,
+    RUN_TIMEOUT_MS,
+    'the emergency recovery did not end in time',
+  );
+  const alertAt = Date.parse(r.timeline[0].start);
+  const failed = writer.failedAt.find((t) => t >= killedAt) ?? killedAt;
+  let firstAck: number | undefined;
+  for (let i = 0; i < 100 && firstAck === undefined; i++, await sleep(100))
+    firstAck = writer.acked.find((a) => a.at > failed)?.at;
+  say(
+    `  ${r.primary} → ${r.newPrimary}: kill → alert ${alertAt - killedAt} ms, alert → recovered ${r.recoveryMs} ms, ` +
+      `kill → first acknowledged write ${firstAck === undefined ? 'none within 10 s' : `${firstAck - killedAt} ms`}`,
+  );
+  return r;
+}
+
 /** The lab's worker starts in the background and bundles the workflows first: wait until it polls. */
 async function waitForWorker(client: Client, info: LabInfo): Promise<void> {
   const deadline = Date.now() + RUN_TIMEOUT_MS;
@@ -91,7 +137,13 @@ async function main(): Promise<void> {
   }
 
   say(`[${secs()}] lab up: MariaDB hosts with GTID replication, a VIP, the Temporal dev server and a worker`);
-  const info = await labUp({ dir, temporal: true, log: (l) => say(`  ${l}`) });
+  const info = await labUp({
+    dir,
+    temporal: true,
+    alerting: true,
+    semiSync: true,
+    log: (l) => say(`  ${l}`),
+  });
   const temporal = info.temporal;
   if (!temporal) throw new Error('the lab came up without Temporal: the demo needs it');
   say(`  Temporal ${temporal.address}, Web UI ${temporal.ui}`);
@@ -141,14 +193,18 @@ async function main(): Promise<void> {
     say(`[${secs()}] and back: db2 → db1`);
     const back = await successover(client, info, 'db1', writer);
     await sleep(500);
+
+    say(`[${secs()}] kill -9 of the primary ${back.target}: the real alerting chain recovers it`);
+    const recovered = await emergency(client, info, back.target, writer);
+    await sleep(500);
     await writer.stop();
 
-    const missing = await lostThrough(info, back.target, writer);
+    const missing = await lostThrough(info, recovered.newPrimary!, writer);
     say(
       `[${secs()}] the application saw ${writer.acked.length} writes acknowledged (${writer.errors} attempts failed)`,
     );
     say(
-      `  missing on the primary ${back.target}: ${missing.length}` +
+      `  missing on the primary ${recovered.newPrimary}: ${missing.length}` +
         (missing.length ? ` (${missing.slice(0, 10).join(', ')}…)` : ' — none lost'),
     );
     say(`  blackouts: ${there.blackoutMs} ms and ${back.blackoutMs} ms`);

@@ -11,6 +11,7 @@ import { RUNBOOKS, type EmergencyRecoveryInput } from '../domain/runbook';
 import { startEmergencyRecovery } from '../triggers/start';
 import type { ActivityDeps } from './deps';
 import { ErrorType, classifySqlError, nonRetryable } from './errors';
+import { clusterOf as inventoryCluster, hostOf } from './lookup';
 import { execute } from './sql/run';
 import type { SqlPools } from './sql/pools';
 import type { RouterResult, TrafficRouter } from './traffic/router';
@@ -57,21 +58,7 @@ const FENCE_TRAFFIC_TIMEOUT_MS = 3000;
 const HOOK_TIMEOUT_MS = 10_000;
 
 export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyShared) {
-  function clusterOf(name: string): Cluster {
-    const c = deps.inventory.clusters.find((x) => x.name === name);
-    if (!c)
-      throw nonRetryable(ErrorType.BadConfiguration, `unknown cluster "${name}" in the worker's inventory`);
-    return c;
-  }
-  function hostOf(cluster: Cluster, name: string): Host {
-    const h = cluster.hosts.find((x) => x.name === name);
-    if (!h)
-      throw nonRetryable(
-        ErrorType.BadConfiguration,
-        `unknown host "${name}" in cluster ${cluster.name}: expected one of ${cluster.hosts.map((x) => x.name).join(', ')}`,
-      );
-    return h;
-  }
+  const clusterOf = (name: string): Cluster => inventoryCluster(deps.inventory, name);
 
   /** One fresh connection per probe: a pooled one could hide a server that stopped accepting. */
   async function probeOnce(host: Host, timeoutMs: number): Promise<PrimaryProbe> {

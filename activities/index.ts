@@ -7,10 +7,12 @@ import { createClusterActivities } from './cluster';
 import { createEmergencyActivities } from './emergency';
 import { ErrorType, nonRetryable } from './errors';
 import { createLockActivities } from './lock';
+import { createProvisionActivities } from './provision';
 import { createSqlActivities } from './sql';
 import { SqlPools } from './sql/pools';
 import { SshPool } from './ssh';
 import { createSuccessoverActivities } from './successover';
+import { createUpgradeActivities } from './upgrade';
 import { createRouter, type TrafficRouter } from './traffic/router';
 
 export type Closer = () => unknown;
@@ -62,6 +64,8 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     ...sql.activities,
     ...lock,
     ...createEmergencyActivities(deps, { pools, routerFor }),
+    ...createUpgradeActivities(deps, { pools }),
+    ...createProvisionActivities(deps, { pools, ssh }),
     ...createSuccessoverActivities(deps, {
       pools,
       sql: sql.activities,

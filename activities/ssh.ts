@@ -145,13 +145,36 @@ export class SshPool {
       // Busy with another command: this one takes a channel of its own rather than queueing.
       if (run) return this.shellResult(host, client, run, timeoutMs);
     }
-    // A pooled connection can have died since its last use (host rebooted, idle NAT). Opening
-    // the channel fails before the command runs, so one retry on a fresh connection is safe.
+    const { client, channel } = await this.openExecChannel(host, command, deadline);
+    return this.collect(host, client, channel, deadline, timeoutMs, options.maxOutputBytes);
+  }
+
+  /**
+   * An exec channel the caller drives: writes its stdin, reads stdout/stderr, closes it. For a
+   * stream (a backup piped from one host into another) or a secret fed on stdin, never on the
+   * command line. Nothing has run when opening fails, so it is retried once on a fresh connection.
+   */
+  async openChannel(
+    host: Host,
+    command: string,
+    timeoutMs = DEFAULT_EXEC_TIMEOUT_MS,
+  ): Promise<ClientChannel> {
+    return (await this.openExecChannel(host, command, Date.now() + timeoutMs)).channel;
+  }
+
+  /**
+   * A pooled connection can have died since its last use (host rebooted, idle NAT). Opening the
+   * channel fails before the command runs, so one retry on a fresh connection is safe.
+   */
+  private async openExecChannel(
+    host: Host,
+    command: string,
+    deadline: number,
+  ): Promise<{ client: Client; channel: ClientChannel }> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.connection(host, deadline);
-      let channel: ClientChannel;
       try {
-        channel = await openExec(client, command, deadline - Date.now());
+        return { client, channel: await openExec(client, command, deadline - Date.now()) };
       } catch (e) {
         this.drop(host, client);
         if (attempt === 0 && Date.now() < deadline) continue;
@@ -161,7 +184,6 @@ export class SshPool {
           asError(e),
         );
       }
-      return this.collect(host, client, channel, deadline, timeoutMs, options.maxOutputBytes);
     }
   }
 

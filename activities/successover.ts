@@ -11,6 +11,7 @@ import type { NodeState, Topology } from '../domain/topology';
 import { relayFacts, type RelayFacts } from '../domain/emergency/types';
 import type { ActivityDeps } from './deps';
 import { ErrorType, classifySqlError, nonRetryable } from './errors';
+import { clusterOf as inventoryCluster, hostOf } from './lookup';
 import { failpoint } from './failpoints';
 import type { SqlActivities, HostTopology } from './sql';
 import type { SqlPools } from './sql/pools';
@@ -94,18 +95,7 @@ export function toView(n: NodeState): TopologyNodeView {
 }
 
 export function createSuccessoverActivities(deps: ActivityDeps, shared: SuccessoverShared) {
-  function clusterOf(name: string): Cluster {
-    const c = deps.inventory.clusters.find((x) => x.name === name);
-    if (!c)
-      throw nonRetryable(ErrorType.BadConfiguration, `unknown cluster "${name}" in the worker's inventory`);
-    return c;
-  }
-  function hostOf(cluster: Cluster, name: string): Host {
-    const h = cluster.hosts.find((x) => x.name === name);
-    if (!h)
-      throw nonRetryable(ErrorType.BadConfiguration, `unknown host "${name}" in cluster ${cluster.name}`);
-    return h;
-  }
+  const clusterOf = (name: string): Cluster => inventoryCluster(deps.inventory, name);
 
   /** Runs fn on a dedicated pooled connection held for the whole critical section. */
   async function connect(host: Host, operation: string): Promise<PoolConnection> {

@@ -3,7 +3,7 @@
 // writer committing through the VIP every 2 ms; all torn down once, whether the bench ends, fails
 // or is interrupted (SIGINT/SIGTERM).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -22,6 +22,11 @@ export interface BenchLabOptions {
   /** The real alerting chain too (lab/alerting.ts); its receiver is the caller's to start. */
   alerting?: boolean;
   webhookPort?: number;
+  /**
+   * Runs after the lab is up and before the worker loads its inventory: load data, add hosts.
+   * Returns the lab as it is then (e.g. with added hosts).
+   */
+  prepare?: (info: LabInfo, labDir: string) => Promise<LabInfo>;
   /** Leave the lab up at the end (its directory is printed); the dev server dies with us anyway. */
   keepLab?: boolean;
   log: (line: string) => void;
@@ -83,7 +88,7 @@ export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) =>
       `bench lab ${prefix} (${subnet}, ${o.hosts} hosts${o.semiSync ? ', semi-sync' : ''}) in ${labDir}; Temporal dev server in memory`,
     );
     teardown.add('stop the Temporal dev server', () => stopDevServer(temporalDir));
-    const [info, server] = await Promise.all([
+    const [labInfo, server] = await Promise.all([
       labUp({
         hosts: o.hosts,
         mode: 'netns',
@@ -92,10 +97,13 @@ export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) =>
         dir: labDir,
         temporal: false,
         semiSync: o.semiSync ?? false,
+        alerting: o.alerting ?? false,
+        webhookPort: o.webhookPort,
       }),
       startServer(temporalDir),
     ]);
 
+    const info = o.prepare ? await o.prepare(labInfo, labDir) : labInfo;
     try {
       // The worker's state changes are INFO lines that would drown the bench's own output.
       Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -126,15 +134,7 @@ export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) =>
       await polling;
     });
 
-    const writer = new Writer({
-      host: info.writer.host,
-      port: info.writer.port,
-      user: info.app.user,
-      password: readFileSync(info.app.passwordFile, 'utf8').trim(),
-      database: info.app.database,
-      intervalMs: 2,
-      connectTimeoutMs: 100,
-    });
+    const writer = Writer.forLab(info, { intervalMs: 2, connectTimeoutMs: 100 });
     await writer.start();
     teardown.add('stop the writer', () => writer.stop());
 

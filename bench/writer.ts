@@ -2,7 +2,9 @@
 // on an account with privileges on its own database only, so read_only stops it. It reconnects
 // after any error with a short connect timeout, as a well-behaved application would, and records
 // every acknowledged write: the proof that none is lost and the measure of the gap users feel.
+import { readFileSync } from 'node:fs';
 import { createConnection, type Connection } from 'mysql2/promise';
+import type { LabInfo } from '../lab/types';
 
 export interface WriterOptions {
   host: string;
@@ -32,12 +34,26 @@ export class Writer {
 
   constructor(private readonly o: WriterOptions) {}
 
+  /** Writes through the lab's writer endpoint (VIP or HAProxy) with its application account. */
+  static forLab(info: LabInfo, o: Pick<WriterOptions, 'intervalMs' | 'connectTimeoutMs'> = {}): Writer {
+    return new Writer({
+      host: info.writer.host,
+      port: info.writer.port,
+      user: info.app.user,
+      password: readFileSync(info.app.passwordFile, 'utf8').trim(),
+      database: info.app.database,
+      ...o,
+    });
+  }
+
   get table(): string {
     return this.o.table ?? 'writes';
   }
 
   async start(): Promise<void> {
-    const c = await this.connect();
+    // The first connection may take its time (a loaded machine, an endpoint just up); only the
+    // reconnects during an outage must give up fast.
+    const c = await this.connect(5000);
     await c.query(`CREATE TABLE IF NOT EXISTS \`${this.table}\` (seq INT PRIMARY KEY, at BIGINT NOT NULL)`);
     const [rows] = await c.query(`SELECT COALESCE(MAX(seq), 0) AS m FROM \`${this.table}\``);
     this.seq = Number((rows as { m: number }[])[0].m);
@@ -45,14 +61,14 @@ export class Writer {
     this.loop = this.run();
   }
 
-  private connect(): Promise<Connection> {
+  private connect(timeoutMs = this.o.connectTimeoutMs ?? 100): Promise<Connection> {
     return createConnection({
       host: this.o.host,
       port: this.o.port,
       user: this.o.user,
       password: this.o.password,
       database: this.o.database,
-      connectTimeout: this.o.connectTimeoutMs ?? 100,
+      connectTimeout: timeoutMs,
     });
   }
 

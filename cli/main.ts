@@ -11,6 +11,8 @@ import { registerBench } from './commands/bench';
 import { registerEmergency } from './commands/emergency';
 import { registerDetector } from './commands/detector';
 import { registerWebhook } from './commands/webhook';
+import { registerSchedule } from './commands/schedule';
+import { registerUpgrade } from './commands/upgrade';
 
 const program = new Command()
   .name('successover')
@@ -27,6 +29,8 @@ registerBench(program);
 registerEmergency(program);
 registerDetector(program);
 registerWebhook(program);
+registerSchedule(program);
+registerUpgrade(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`successover: ${err instanceof Error ? err.message : String(err)}`);

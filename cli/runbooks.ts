@@ -3,9 +3,18 @@
 import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { workflowIdFor, type RunbookName } from '../domain/runbook';
+import type { z } from 'zod';
+import {
+  BlueGreenUpgradeInputSchema,
+  PlannedSuccessoverInputSchema,
+  ProvisionReplicaInputSchema,
+  provisionWorkflowId,
+  RUNBOOKS,
+  workflowIdFor,
+  type RunbookName,
+} from '../domain/runbook';
 import { REPO_ROOT } from '../temporal/binary';
-import { temporalConfig } from '../temporal/connection';
+import { connectClient, temporalConfig } from '../temporal/connection';
 import { CLI_DEV_SERVER_DIR, runningServer } from '../temporal/devserver';
 import { DEFAULT_TASK_QUEUE } from '../worker/index';
 
@@ -24,9 +33,11 @@ export async function startRunbook<R>(
     input: unknown;
     summary: string;
     taskQueue?: string;
+    /** Default `<runbook>/<cluster>`; provisioning runs one per host. */
+    workflowId?: string;
   },
 ): Promise<StartedRun<R>> {
-  const workflowId = workflowIdFor(opts.runbook, opts.cluster);
+  const workflowId = opts.workflowId ?? workflowIdFor(opts.runbook, opts.cluster);
   try {
     const handle = await client.workflow.start(opts.workflow, {
       workflowId,
@@ -55,6 +66,61 @@ export function failureReason(e: unknown): { type?: string; message: string } {
     cause = (cause as { cause?: unknown }).cause;
   if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
   return { message: e instanceof Error ? e.message : String(e) };
+}
+
+export type StartOptions = Parameters<typeof startRunbook>[1];
+
+/**
+ * What `run <runbook>` does: start the run, say where to watch it, wait, and print the result (or
+ * the reason it failed, with exit status 1). `hint` is printed after the UI link.
+ */
+export async function runAndPrint<R extends object>(
+  start: StartOptions,
+  o: { json?: boolean; hint?: string; failed: string; human: (r: R) => void },
+): Promise<void> {
+  const client = await connectClient();
+  let started: StartedRun<R> | undefined;
+  try {
+    started = await startRunbook<R>(client, start);
+    if (!o.json)
+      console.error(
+        `started ${started.workflowId} (${uiLink(started.workflowId, started.runId)})${o.hint ? `; ${o.hint}` : ''}`,
+      );
+    printRunResult(o.json, started, await started.result, o.human);
+  } catch (e) {
+    printRunFailure(o.json, started, e, (reason) => `${o.failed}: ${reason.message}`);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+type RunIds = { workflowId: string; runId: string };
+
+/** A run's result: JSON with its ids (--json), else the command's own summary. */
+export function printRunResult<R extends object>(
+  json: boolean | undefined,
+  ids: RunIds,
+  r: R,
+  human: (r: R) => void,
+): void {
+  if (json) console.log(JSON.stringify({ ...r, workflowId: ids.workflowId, runId: ids.runId }, null, 2));
+  else human(r);
+}
+
+/** A refused or failed run (or one that never started): the reason, and exit status 1. */
+export function printRunFailure(
+  json: boolean | undefined,
+  ids: RunIds | undefined,
+  e: unknown,
+  human: (reason: { type?: string; message: string }) => string,
+): void {
+  const reason = failureReason(e);
+  if (json)
+    console.log(
+      JSON.stringify({ ok: false, workflowId: ids?.workflowId, runId: ids?.runId, ...reason }, null, 2),
+    );
+  else console.error(human(reason));
+  process.exitCode = 1;
 }
 
 export const DEFAULT_UI_URL = 'http://localhost:8233';
@@ -104,3 +170,29 @@ function sameEndpoint(a: string, b: string): boolean {
   if (x.port !== y.port) return false;
   return x.host === y.host || (LOOPBACK.has(x.host) && LOOPBACK.has(y.host));
 }
+
+/**
+ * The runbooks a schedule (or any generic starter) can start: the name the CLI takes, the
+ * workflow type, the input schema and the workflow id of a run. Adding a runbook is one entry.
+ */
+export interface StartableRunbook {
+  runbook: RunbookName;
+  workflowType: string;
+  schema: z.ZodType<{ cluster: string }>;
+  workflowId(input: { cluster: string } & Record<string, unknown>): string;
+}
+
+const startable = (
+  runbook: RunbookName,
+  workflowType: string,
+  schema: z.ZodType<{ cluster: string }>,
+  workflowId: StartableRunbook['workflowId'] = (i) => workflowIdFor(runbook, i.cluster),
+): StartableRunbook => ({ runbook, workflowType, schema, workflowId });
+
+export const STARTABLE_RUNBOOKS: Record<string, StartableRunbook> = {
+  planned: startable(RUNBOOKS.planned, 'plannedSuccessover', PlannedSuccessoverInputSchema),
+  provision: startable(RUNBOOKS.provision, 'provisionReplica', ProvisionReplicaInputSchema, (i) =>
+    provisionWorkflowId(i.cluster, String(i.host)),
+  ),
+  upgrade: startable(RUNBOOKS.upgrade, 'blueGreenUpgrade', BlueGreenUpgradeInputSchema),
+};

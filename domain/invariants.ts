@@ -1,5 +1,7 @@
 // The invariants every runbook ends by checking (DESIGN.md): one writable node, traffic on it
-// alone, every other reachable node replicating from it without error.
+// alone, every other reachable node replicating from it without error (an unprovisioned node
+// need not: it is reported instead).
+import { isUnprovisioned, UNPROVISIONED } from './provision/unprovisioned';
 import { replicationHealthy, writableNodes, type Topology } from './topology';
 
 export interface InvariantInput {
@@ -11,13 +13,24 @@ export interface InvariantInput {
   excluded?: string[];
 }
 
-export function checkInvariants({
+export interface InvariantReport {
+  violations: string[];
+  /** What is fine but worth saying: unprovisioned nodes, which need not replicate. */
+  notes: string[];
+}
+
+export function checkInvariants(input: InvariantInput): string[] {
+  return invariantReport(input).violations;
+}
+
+export function invariantReport({
   topology,
   primary,
   trafficHolders,
   excluded = [],
-}: InvariantInput): string[] {
+}: InvariantInput): InvariantReport {
   const violations: string[] = [];
+  const notes: string[] = [];
   const writers = writableNodes(topology).map((n) => n.name);
   if (writers.length !== 1 || writers[0] !== primary)
     violations.push(
@@ -33,8 +46,13 @@ export function checkInvariants({
       violations.push(`${n.name} is unreachable (${n.error ?? 'no answer'})`);
       continue;
     }
+    // Empty and read-only: waiting for provision-replica, not a broken replica.
+    if (isUnprovisioned(n)) {
+      notes.push(`${n.name} is ${UNPROVISIONED} (read-only, empty, replicates from no one)`);
+      continue;
+    }
     const broken = replicationHealthy(n, primary);
     if (broken) violations.push(broken);
   }
-  return violations;
+  return { violations, notes };
 }

@@ -36,6 +36,17 @@ export const HostSchema = z.strictObject({
     .optional(),
   promotion: z.enum(PROMOTION_RULES).default('neutral'),
   dataCenter: z.string().min(1).optional(),
+  /** How provisioning stops/starts mariadbd for a physical restore; absent = physical restore refused. */
+  service: z
+    .strictObject({
+      /** The server's data directory on the host: a physical backup is restored into it. */
+      datadir: z.string().regex(/^\//, 'expected an absolute path, e.g. /var/lib/mysql'),
+      /** Run over SSH: starts mariadbd, returns once it answers, and succeeds when it already runs. */
+      startCommand: z.string().min(1, 'expected a shell command, e.g. systemctl start mariadb'),
+      /** Run over SSH: stops mariadbd, returns once it is gone, and succeeds when it is not running. */
+      stopCommand: z.string().min(1, 'expected a shell command, e.g. systemctl stop mariadb'),
+    })
+    .optional(),
 });
 
 const cidr32 = z

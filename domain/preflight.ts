@@ -3,6 +3,7 @@
 // broken replication or two writable nodes, whose consequences cannot be undone.
 import type { Cluster } from './inventory';
 import type { GtidOps } from './gtid';
+import { isUnprovisioned, notRepointed, UNPROVISIONED } from './provision/unprovisioned';
 import { rankCandidates, type Ranking } from './ranking';
 import { compareVersions, replicationHealthy, writableNodes, type Topology } from './topology';
 
@@ -108,7 +109,9 @@ export function preflightPlanned(input: {
   const host = cluster.hosts.find((h) => h.name === target)!;
   if (host.promotion === 'must_not') refusals.push(`${target} has promotion rule must_not`);
   if (cluster.policy.deny.includes(target)) refusals.push(`${target} is on the policy deny list`);
-  if (targetNode.reachable) {
+  if (targetNode.reachable && isUnprovisioned(targetNode)) {
+    refusals.push(`${target} is empty and replicates from no one (${UNPROVISIONED} first)`);
+  } else if (targetNode.reachable) {
     const broken = replicationHealthy(targetNode, primary);
     if (broken) refusals.push(`${broken}: fix replication on the target first`);
     const maxLag = request.maxLagSeconds ?? cluster.policy.maxLagSeconds;
@@ -140,6 +143,10 @@ export function preflightPlanned(input: {
 
   for (const n of topology.nodes) {
     if (n.name === primary || n.name === target || !n.reachable) continue;
+    if (isUnprovisioned(n)) {
+      warnings.push(notRepointed(n.name, target));
+      continue;
+    }
     const broken = replicationHealthy(n, primary);
     if (broken) warnings.push(`${broken}; it will be repointed to ${target} as it is`);
   }

@@ -3,6 +3,7 @@
 // most advanced GTID position, lag, then the old primary's data center.
 import type { Cluster, PromotionRule } from './inventory';
 import type { GtidOps } from './gtid';
+import { isUnprovisioned, UNPROVISIONED } from './provision/unprovisioned';
 import type { NodeState } from './topology';
 
 export interface RankedCandidate {
@@ -47,6 +48,7 @@ export function rankCandidates({ cluster, primary, nodes, gtid }: RankInput): Ra
       if (deny.includes(n.name)) reasons.push('on the policy deny list');
       if (allow.length > 0 && !allow.includes(n.name)) reasons.push('not on the policy allow list');
       if (!n.reachable) reasons.push(`unreachable: ${n.error ?? 'no answer'}`);
+      else if (isUnprovisioned(n)) reasons.push(UNPROVISIONED);
       else if (!n.replication) reasons.push('not a replica');
       else if (n.replication.sqlError) reasons.push(`SQL thread failed: ${n.replication.sqlError}`);
       else if (n.gtidExecuted === undefined) reasons.push('GTID position unknown');

@@ -2,6 +2,10 @@
 // schedules) and the timeline every runbook returns.
 import { z } from 'zod';
 import { formatPath } from './inventory';
+import { PROVISION_METHODS, type ProvisionMethod } from './provision/method';
+import { WindowSchema } from './window';
+
+export { WindowSchema } from './window';
 
 export const RUNBOOKS = {
   planned: 'planned-successover',
@@ -15,6 +19,9 @@ export type RunbookName = (typeof RUNBOOKS)[keyof typeof RUNBOOKS];
 /** The workflow id of a runbook on a cluster: one run per id, so starting twice joins or refuses. */
 export const workflowIdFor = (runbook: RunbookName, cluster: string): string => `${runbook}/${cluster}`;
 export const lockWorkflowId = (cluster: string): string => `cluster-lock/${cluster}`;
+/** One provisioning per host: a second start for the same host joins or is refused, other hosts run. */
+export const provisionWorkflowId = (cluster: string, host: string): string =>
+  `${workflowIdFor(RUNBOOKS.provision, cluster)}/${host}`;
 
 const clusterName = z
   .string()
@@ -34,6 +41,8 @@ export const PlannedSuccessoverInputSchema = z.strictObject({
   /** Bound on SET GLOBAL read_only waiting for running statements. */
   readOnlyTimeoutSeconds: z.number().positive().default(5),
   killIntervalMs: z.number().int().min(10).max(10_000).default(100),
+  /** Upgrade window ("Sun 02:00-04:00 UTC"): started outside it, the run waits until it opens. */
+  window: WindowSchema.optional(),
 });
 export type PlannedSuccessoverInput = z.input<typeof PlannedSuccessoverInputSchema>;
 export type PlannedSuccessoverRequest = z.output<typeof PlannedSuccessoverInputSchema>;
@@ -66,7 +75,8 @@ export const EmergencyRecoveryInputSchema = z.strictObject({
   ackFlapping: z.boolean().default(false),
   /** Worker probes of the primary that must fail; default policy.detector.probes. */
   probes: z.number().int().min(1).max(100).optional(),
-  probeIntervalMs: z.number().int().min(50).max(60_000).default(200),
+  // 100 ms: a dead primary refuses at once, and the replicas' IO threads must agree anyway.
+  probeIntervalMs: z.number().int().min(50).max(60_000).default(100),
   /** How long replicas may take to notice the dead primary before the alarm counts as false. */
   confirmTimeoutSeconds: z.number().min(0).max(600).default(15),
   /** Overrides policy.approvalTimeoutSeconds when approval is required. */
@@ -74,6 +84,71 @@ export const EmergencyRecoveryInputSchema = z.strictObject({
 });
 export type EmergencyRecoveryInput = z.input<typeof EmergencyRecoveryInputSchema>;
 export type EmergencyRecoveryRequest = z.output<typeof EmergencyRecoveryInputSchema>;
+
+const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a host name from the inventory');
+
+export const ProvisionReplicaInputSchema = z.strictObject({
+  cluster: clusterName,
+  /** The host to provision: a host of the cluster's inventory whose server is empty (or `wipe`). */
+  host: hostName,
+  /** The server to copy from; the healthy replica lagging least when absent. */
+  donor: hostName.optional(),
+  /** Default by data size (domain/provision/method.ts). */
+  method: z.enum(PROVISION_METHODS).optional(),
+  /** The primary may be the donor (named, or when no replica is healthy). */
+  allowPrimaryDonor: z.boolean().default(false),
+  /** Drop what the target holds (schemas, GTID state, a stopped replication) instead of refusing. */
+  wipe: z.boolean().default(false),
+  /** Compare every table with another replica at one GTID position after the catch-up. */
+  verify: z.enum(['checksum', 'none']).default('checksum'),
+  /** The lag at which the new replica counts as caught up. */
+  maxLagSeconds: z.number().min(0).default(1),
+  catchUpTimeoutSeconds: z.number().positive().default(3600),
+  /** Bound on one attempt of the copy (a retry starts it again). */
+  copyTimeoutSeconds: z
+    .number()
+    .positive()
+    .default(6 * 3600),
+  /** How long to wait for the cluster lock (held by another runbook) before starting replication. */
+  lockTimeoutSeconds: z.number().min(0).default(900),
+});
+export type ProvisionReplicaInput = z.input<typeof ProvisionReplicaInputSchema>;
+export type ProvisionReplicaRequest = z.output<typeof ProvisionReplicaInputSchema>;
+
+export const BlueGreenUpgradeInputSchema = z.strictObject({
+  cluster: clusterName,
+  /** The replica that becomes the new primary: provisioned by the run when its server is empty. */
+  greenHost: hostName,
+  /** The version green must run ("11.4" matches 11.4.x); refused before the soak otherwise. */
+  targetVersion: z
+    .string()
+    .regex(/^\d+(\.\d+){0,2}$/, 'expected a version like 11.4 or 8.0.36')
+    .optional(),
+  /** How long green replicates under watch before the cutover (a durable timer). */
+  soakSeconds: z.number().min(0).default(3600),
+  /** How often the soak checks green's replication. */
+  soakCheckSeconds: z.number().min(1).default(60),
+  /** Lag above this during the soak stops the run. */
+  soakMaxLagSeconds: z.number().min(0).default(30),
+  /** After the cutover, how long blue stays a replica of green, ready for `rollback`. */
+  rollbackWindowSeconds: z
+    .number()
+    .min(0)
+    .default(24 * 3600),
+  /** The cutover waits for this window ("Sun 02:00-04:00 UTC"). */
+  window: WindowSchema.optional(),
+  /** Ask for the `approve` update before the cutover even when the policy does not. */
+  requireApproval: z.boolean().default(false),
+  approvalTimeoutSeconds: z.number().int().min(1).optional(),
+  /** Passed to the provisioning of green. */
+  donor: hostName.optional(),
+  method: z.enum(PROVISION_METHODS).optional(),
+  wipe: z.boolean().default(false),
+  /** Passed to both successovers (cutover and rollback). */
+  waitTimeoutSeconds: z.number().positive().default(10),
+});
+export type BlueGreenUpgradeInput = z.input<typeof BlueGreenUpgradeInputSchema>;
+export type BlueGreenUpgradeRequest = z.output<typeof BlueGreenUpgradeInputSchema>;
 
 /** Parses a runbook input; the error lists every problem with its field, as the inventory check does. */
 export function parseInput<S extends z.ZodType>(schema: S, runbook: string, raw: unknown): z.output<S> {
@@ -163,4 +238,67 @@ export interface EmergencyRecoveryResult {
   warnings: string[];
   timeline: TimelineStep[];
   topology: TopologyNodeView[];
+}
+
+/** The new replica compared with another at one GTID position, or why it was not. */
+export interface ProvisionChecksumReport {
+  reference: string | null;
+  position: string | null;
+  equal: boolean | null;
+  tables: { name: string; reference: string | null; host: string | null; equal: boolean; rows: number }[];
+  /** Why no comparison was made (verify: none, or no other healthy replica). */
+  skipped?: string;
+}
+
+export interface ProvisionReplicaResult {
+  ok: true;
+  cluster: string;
+  host: string;
+  donor: string;
+  /** The primary the new replica replicates from. */
+  primary: string;
+  method: ProvisionMethod;
+  methodReason: string;
+  /** Bytes streamed from the donor; rows in the dump (logical only). */
+  bytes: number;
+  rows: number | null;
+  copyMs: number;
+  mbPerSecond: number | null;
+  rowsPerSecond: number | null;
+  /** The copy's phases (inspect, stream, prepare, ...) with their durations. */
+  phases: { name: string; ms: number }[];
+  /** The backup's GTID position, where replication started. */
+  gtidPosition: string;
+  /** Start of replication -> caught up. */
+  catchUpMs: number;
+  checksum: ProvisionChecksumReport;
+  warnings: string[];
+  timeline: TimelineStep[];
+  topology: TopologyNodeView[];
+}
+
+/** What a blue/green upgrade returns. */
+export interface BlueGreenUpgradeResult {
+  ok: true;
+  cluster: string;
+  /** The primary before the run. */
+  blue: string;
+  green: string;
+  outcome: 'finalized' | 'rollback-window-ended' | 'rolled-back';
+  /** Who ended the rollback window, when someone did. */
+  decidedBy?: string;
+  greenVersion: string | null;
+  blueVersion: string | null;
+  /** The provisioning child run, or why green needed none. */
+  provisioning: string;
+  findings: { check: string; severity: string; subject: string; message: string }[];
+  soak: { seconds: number; checks: number };
+  cutover: { workflowId: string; blackoutMs: number | null };
+  rollback: { workflowId: string; blackoutMs: number | null } | null;
+  /** The primary at the end. */
+  primary: string;
+  /** Hosts to decommission: blue after a finalized upgrade. */
+  decommission: string[];
+  warnings: string[];
+  timeline: TimelineStep[];
 }

@@ -17,6 +17,9 @@ export const RULES_FILE = join(DEPLOY, 'prometheus', 'rules.yml');
 export const ALERTMANAGER_FILE = join(DEPLOY, 'alertmanager', 'alertmanager.yml');
 /** Fast enough that a kill reaches the receiver in about a second (issue #8's figure). */
 const SCRAPE_SECONDS = 1;
+// Rules run twice per scrape: a failed scrape is seen by the next evaluation within 0.5 s instead
+// of up to 1 s later (kill -> alert is scrape phase + evaluation phase + sending).
+const EVALUATION_MS = 500;
 
 export interface AlertingPorts {
   webhookPort?: number;
@@ -72,7 +75,6 @@ export async function startAlerting(
   }
 
   const amPort = await freePort();
-  const amCluster = await freePort();
   const webhookUrl = `http://127.0.0.1:${webhookPort}`;
   writeFileSync(join(dir, 'alertmanager.yml'), alertmanagerConfig(webhookUrl, info.secrets.webhookTokenFile));
   started(
@@ -84,9 +86,9 @@ export async function startAlerting(
         `--config.file=${join(dir, 'alertmanager.yml')}`,
         `--storage.path=${join(dir, 'alertmanager-data')}`,
         `--web.listen-address=127.0.0.1:${amPort}`,
-        // A single instance: no gossip, but the flag still wants a free address.
-        `--cluster.listen-address=127.0.0.1:${amCluster}`,
-        '--cluster.peer-timeout=1s',
+        // A single instance: HA mode off. In HA mode the first notifications wait for the gossip
+        // to settle (seconds after start), which delayed the first alert of a fresh lab.
+        '--cluster.listen-address=',
       ],
       join(dir, 'alertmanager.log'),
     ),
@@ -169,7 +171,7 @@ function prometheusConfig(
   return `# Written by \`successover lab up --alerting\`; the rules are ${RULES_FILE}\n${stringify({
     global: {
       scrape_interval: `${SCRAPE_SECONDS}s`,
-      evaluation_interval: `${SCRAPE_SECONDS}s`,
+      evaluation_interval: `${EVALUATION_MS}ms`,
       scrape_timeout: '900ms',
     },
     rule_files: [RULES_FILE],

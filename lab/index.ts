@@ -29,11 +29,13 @@ import { readState, withLock, writeState } from './state';
 import { portFree } from './ports';
 import { startAlerting } from './alerting';
 import { startTemporalHook } from './temporal';
+import { runningPid, writeServiceScripts, type ServiceScripts } from './service';
 import type { HostStatus, LabHost, LabInfo, LabMode, LabOptions, LabState, LabStatus } from './types';
 import { createRouter } from '../activities/traffic/router';
 import { SshPool } from '../activities/ssh';
 
 export type { LabInfo, LabOptions, LabStatus, HostStatus, LabHost, LabMode } from './types';
+export { labAddHost } from './addHost';
 
 export const DEFAULTS = { hosts: 3, prefix: 'so', subnet: '10.99.0.0/24', basePort: 13306 } as const;
 export const ACCOUNT_NAMES = {
@@ -42,11 +44,11 @@ export const ACCOUNT_NAMES = {
   app: 'app',
   database: 'app',
 } as const;
-const SQL_PORT = 3306;
+export const SQL_PORT = 3306;
 
 /** <repo>/.lab (git-ignored). */
 export const defaultLabDir = () => resolve(__dirname, '..', '.lab');
-const labDir = (dir?: string) => resolve(dir ?? defaultLabDir());
+export const labDir = (dir?: string) => resolve(dir ?? defaultLabDir());
 
 type Resolved = LabState['options'] & {
   dir: string;
@@ -119,7 +121,12 @@ async function conflicts(o: Resolved): Promise<string[]> {
 }
 
 function processesAlive(st: LabState): boolean {
-  return st.processes.length > 0 && st.processes.every((p) => isOurs(p.pid, st.dir));
+  return (
+    st.processes.length > 0 &&
+    st.processes.every((p) =>
+      p.role === 'mariadbd' && p.host ? serverPid(st, p.host) !== null : isOurs(p.pid, st.dir),
+    )
+  );
 }
 
 /** Builds a lab; refuses when one is up, repairs (removes, then rebuilds) a half-built one. */
@@ -298,6 +305,7 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
   for (const d of hostDirs.slice(1)) copyDatadir(join(hostDirs[0], 'data'), join(d, 'data'));
 
   o.log('starting mariadbd on every host (read_only=1)');
+  const services: ServiceScripts[] = [];
   for (const [i, h] of hosts.entries()) {
     const cfg: ServerConfig = {
       serverId: i + 1,
@@ -311,6 +319,7 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
       semiSync: o.semiSync,
     };
     state.servers[h.name] = { config: cfg, netns: h.netns };
+    services.push(writeServiceScripts(h.name, hostDirs[i], cfg, h.netns));
     h.pid = startServer(cfg, h.netns);
     state.processes.push({ role: 'mariadbd', host: h.name, pid: h.pid });
     save();
@@ -404,6 +413,7 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
       address: h.address,
       port: h.port,
       hostKey: ssh ? ssh.hostKeys[i] : null,
+      service: services[i],
     })),
     traffic: vip
       ? { type: 'vip', address: `${vip.address}/32`, interface: vip.interface }
@@ -504,6 +514,11 @@ async function teardown(st: LabState, log: (l: string) => void): Promise<void> {
   };
   for (const p of [...st.processes].reverse())
     await attempt(`kill ${p.role} ${p.pid}`, () => killHard(p.pid, st.dir));
+  // A server restarted by its host's mariadbd-start.sh (a physical restore) has a pid of its own.
+  for (const [host, s] of Object.entries(st.servers)) {
+    const pid = runningPid(s.config, undefined);
+    if (pid !== null) await attempt(`kill mariadbd ${pid} of ${host}`, () => killHard(pid, st.dir));
+  }
   for (const ns of st.netns) {
     // Whatever still runs in our namespace is ours too (e.g. SSH sessions a runbook left open).
     await attempt(`processes in ${ns}`, async () => {
@@ -549,7 +564,7 @@ export async function labDown(
   return { removed: true };
 }
 
-function requireState(dir?: string): LabState {
+export function requireState(dir?: string): LabState {
   const d = labDir(dir);
   const st = existsSync(d) ? readState(d) : undefined;
   if (!st) throw new Error(`no lab in ${d}: run \`successover lab up\` first`);
@@ -564,16 +579,22 @@ function requireHost(st: LabState, host: string): void {
 const serverProcess = (st: LabState, host: string) =>
   st.processes.find((p) => p.role === 'mariadbd' && p.host === host);
 
+/** The host's running mariadbd, whoever started it (lab up, lab start, its start script); else null. */
+export function serverPid(st: LabState, host: string): number | null {
+  const s = st.servers[host];
+  return s ? runningPid(s.config, serverProcess(st, host)?.pid) : null;
+}
+
 /** kill -9 the host's mariadbd (a crash, not a shutdown). */
 export async function labKill(host: string, opts: { dir?: string } = {}): Promise<{ pid: number }> {
   const dir = labDir(opts.dir);
   return withLock(dir, `lab kill ${host}`, async () => {
     const st = requireState(dir);
     requireHost(st, host);
-    const p = serverProcess(st, host);
-    if (!p || !isOurs(p.pid, st.dir)) throw new Error(`mariadbd on ${host} is not running: nothing to kill`);
-    await killHard(p.pid, st.dir);
-    return { pid: p.pid };
+    const pid = serverPid(st, host);
+    if (pid === null) throw new Error(`mariadbd on ${host} is not running: nothing to kill`);
+    await killHard(pid, st.dir);
+    return { pid };
   });
 }
 
@@ -583,8 +604,9 @@ export async function labStart(host: string, opts: { dir?: string } = {}): Promi
   return withLock(dir, `lab start ${host}`, async () => {
     const st = requireState(dir);
     requireHost(st, host);
+    const running = serverPid(st, host);
+    if (running !== null) throw new Error(`mariadbd on ${host} is already running (pid ${running})`);
     const p = serverProcess(st, host);
-    if (p && isOurs(p.pid, st.dir)) throw new Error(`mariadbd on ${host} is already running (pid ${p.pid})`);
     const { config, netns } = st.servers[host];
     const pid = startServer(config, netns);
     st.processes = st.processes.filter((x) => x !== p);
@@ -625,8 +647,7 @@ export async function labFence(host: string, opts: { dir?: string } = {}): Promi
   const h = st.info?.hosts.find((x) => x.name === host);
   if (!h) throw new Error(`no lab host ${host}`);
   const done: string[] = [];
-  const p = serverProcess(st, host);
-  if (p && isOurs(p.pid, st.dir)) {
+  if (serverPid(st, host) !== null) {
     await withRoot(h.socket, (c) => c.query('SET GLOBAL read_only = 1'));
     done.push(`read_only=ON on ${host}`);
   } else done.push(`mariadbd on ${host} is not running`);
@@ -640,8 +661,7 @@ export async function labFence(host: string, opts: { dir?: string } = {}): Promi
 }
 
 async function hostStatus(st: LabState, h: LabHost): Promise<HostStatus> {
-  const p = serverProcess(st, h.name);
-  const pid = p && isOurs(p.pid, st.dir) ? p.pid : null;
+  const pid = serverPid(st, h.name);
   const s: HostStatus = {
     ...h,
     pid,

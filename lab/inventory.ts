@@ -1,10 +1,20 @@
 // The lab's inventory: cluster `lab`, secrets by file reference only.
-import { writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { validateInventory, type Inventory } from '../domain/inventory';
+import type { ServiceScripts } from './service';
+
+export interface LabInventoryHost {
+  name: string;
+  address: string;
+  port: number;
+  hostKey: string | null;
+  /** The host's mariadbd-start.sh / mariadbd-stop.sh (lab/service.ts). */
+  service: ServiceScripts;
+}
 
 export interface LabInventoryInput {
-  hosts: { name: string; address: string; port: number; hostKey: string | null }[];
+  hosts: LabInventoryHost[];
   traffic:
     | { type: 'vip'; address: string; interface: string }
     | { type: 'haproxy'; runtimeApi: string; backend: string };
@@ -22,13 +32,7 @@ export function labInventory(i: LabInventoryInput): { doc: unknown; inventory: I
         name: 'lab',
         flavor: 'mariadb',
         primary: i.hosts[0].name,
-        hosts: i.hosts.map((h) => ({
-          name: h.name,
-          address: h.address,
-          port: h.port,
-          ...(h.hostKey ? { ssh: { port: 22, hostKey: h.hostKey, user: 'root' } } : {}),
-          dataCenter: 'lab',
-        })),
+        hosts: i.hosts.map(hostEntry),
         traffic: i.traffic,
         // Short windows: the lab is for demos and tests that fail over again and again.
         policy: { maxLagSeconds: 5, relayLogWaitSeconds: 60, recoveryBlockSeconds: 0 },
@@ -47,8 +51,35 @@ export function labInventory(i: LabInventoryInput): { doc: unknown; inventory: I
   return { doc, inventory: r.inventory };
 }
 
+function hostEntry(h: LabInventoryHost) {
+  return {
+    name: h.name,
+    address: h.address,
+    port: h.port,
+    ...(h.hostKey ? { ssh: { port: 22, hostKey: h.hostKey, user: 'root' } } : {}),
+    dataCenter: 'lab',
+    service: h.service,
+  };
+}
+
 /** Writes the document as built (not the parsed one with every default filled in). */
 export function writeInventory(file: string, doc: unknown): void {
   const header = '# Written by `successover lab up`; `lab down` removes it.\n';
-  writeFileSync(file, header + stringify(doc, { lineWidth: 0 }), { mode: 0o644 });
+  // Atomically: a worker (re)loading the file never reads half of it.
+  writeFileSync(`${file}.tmp`, header + stringify(doc, { lineWidth: 0 }), { mode: 0o644 });
+  renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * The lab inventory with one more host in cluster `lab` (`lab add-host`), validated; the caller
+ * writes `doc` (writeInventory) once the host is ready.
+ */
+export function withInventoryHost(file: string, h: LabInventoryHost): { doc: unknown; inventory: Inventory } {
+  const doc = parse(readFileSync(file, 'utf8')) as { clusters: { name: string; hosts: unknown[] }[] };
+  const cluster = doc.clusters.find((c) => c.name === 'lab');
+  if (!cluster) throw new Error(`${file} has no cluster lab: not a lab inventory`);
+  cluster.hosts.push(hostEntry(h));
+  const r = validateInventory(doc);
+  if (!r.ok) throw new Error(`adding ${h.name} would make ${file} invalid:\n  ${r.problems.join('\n  ')}`);
+  return { doc, inventory: r.inventory };
 }

@@ -3,6 +3,7 @@
 // through its unix socket as root: sockets are files, so this works from the root namespace
 // and even while a host is partitioned.
 import { cpSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { daemon, isOurs, run, waitFor } from './sh';
 import { findBinary } from './bin';
@@ -21,6 +22,9 @@ export async function installTemplate(datadir: string): Promise<void> {
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
       `--datadir=${datadir}`,
+      // The bootstrap's temporary tables in the host's own dir, not in /tmp shared with every
+      // other lab and test: there one failed with "Unknown table 'mysql.tmp_user_sys'".
+      `--tmpdir=${dirname(datadir)}`,
       ...(isRoot() ? ['--user=root'] : []),
       ...SIZING,
     ],

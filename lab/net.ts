@@ -70,7 +70,14 @@ export async function delNetns(ns: string): Promise<void> {
 }
 
 export async function delLink(name: string): Promise<void> {
-  if (await linkExists(name)) await run(['ip', 'link', 'del', name]);
+  if (!(await linkExists(name))) return;
+  try {
+    await run(['ip', 'link', 'del', name]);
+  } catch (e) {
+    // A veth goes with its peer: the kernel removes it some time after its namespace is deleted,
+    // possibly between the check above and the delete. Gone is what we wanted.
+    if (await linkExists(name)) throw e;
+  }
 }
 
 /**

@@ -3,7 +3,6 @@
 // the CLI starts it and linked in the Web UI; then kill -9 of the primary, recovered through
 // Prometheus, Alertmanager and the webhook receiver. The lab stays up for exploring unless --down
 // (or SUCCESSOVER_DEMO_DOWN=1) asks to remove it at the end.
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { lostThrough } from '../bench/harness';
@@ -167,15 +166,7 @@ async function main(): Promise<void> {
   try {
     connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection });
-    writer = new Writer({
-      host: info.writer.host,
-      port: info.writer.port,
-      user: info.app.user,
-      password: readFileSync(info.app.passwordFile, 'utf8').trim(),
-      database: info.app.database,
-      intervalMs: 2,
-      connectTimeoutMs: 100,
-    });
+    writer = Writer.forLab(info, { intervalMs: 2, connectTimeoutMs: 100 });
     say(`[${secs()}] waiting for the lab's worker to poll task queue ${DEFAULT_TASK_QUEUE}`);
     await waitForWorker(client, info);
     await writer.start();

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { checkFlapping, chooseCandidate, type EmergencyNode } from '../domain/emergency';
 import { gtidOps } from '../domain/gtid';
+import { isUnprovisioned, notRepointed } from '../domain/provision/unprovisioned';
 import {
   EmergencyRecoveryInputSchema,
   parseInput,
@@ -21,7 +22,7 @@ import {
   type EmergencyRecoveryResult,
 } from '../domain/runbook';
 import type { InspectResult } from '../activities/successover';
-import { acts, call } from './activities';
+import { acts, call, callLocal, localActs } from './activities';
 import { ApprovalGate } from './emergency/approval';
 import { catchUp } from './emergency/catchUp';
 import { confirmDeadPrimary, suspectedPrimary } from './emergency/confirm';
@@ -62,20 +63,26 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
   locking.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   let primary: string | undefined;
   let newPrimary: string | undefined;
+  let detected: Promise<void> = Promise.resolve();
   try {
-    // 2. Confirm the failure: the worker's probes AND the replicas' IO threads.
-    const [spec, first] = await Promise.all([
-      run.step('load cluster spec', undefined, () =>
-        call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
-      ),
-      run.step('discover', undefined, () =>
-        call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
-      ),
-    ]);
-    const suspect = suspectedPrimary(input, spec, first);
+    // 2. Confirm the failure: the worker's probes AND the replicas' IO threads. The spec is a
+    // local read; the first discovery doubles as the first "ask the replicas", so when the alert
+    // names the primary the probes run alongside it. The last recovery is read meanwhile too.
+    const spec = await run.step('load cluster spec', undefined, () =>
+      callLocal(localActs.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
+    );
+    const lastRecovery = run.step('last recovery', undefined, () =>
+      callLocal(localActs.lastRecovery, `last recovery of ${cluster}`, { cluster }),
+    );
+    lastRecovery.catch(() => undefined); // awaited in step 3
+    const discovering = run.step('discover', undefined, () =>
+      call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
+    );
+    discovering.catch(() => undefined); // awaited by the first confirmation round
+    const suspect = suspectedPrimary(input, spec, input.primary ? undefined : await discovering);
     if ('refusal' in suspect) throw refused(RUNBOOKS.emergency, cluster, [suspect.refusal]);
     primary = suspect.primary;
-    const { verdict, seen } = await confirmDeadPrimary(run, input, spec, primary);
+    const { verdict, seen } = await confirmDeadPrimary(run, input, spec, primary, discovering);
     if (verdict.verdict === 'false-alarm') {
       run.enterPhase('false-alarm', verdict.reason);
       return {
@@ -96,15 +103,12 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       throw refused(RUNBOOKS.emergency, cluster, [
         `the failure of ${primary} could not be confirmed: ${verdict.reason}`,
       ]);
+    // The hooks hear of it at once but are not waited for: the recovery does not depend on them.
+    detected = notify(run, 'detected', { cluster, primary, reason: input.reason ?? '' });
     await locking;
 
     // 3. Anti-flapping: a recovery right after another needs a human's acknowledgement.
-    const [last] = await Promise.all([
-      run.step('last recovery', undefined, () =>
-        call(acts.lastRecovery, `last recovery of ${cluster}`, { cluster }),
-      ),
-      notify(run, 'detected', { cluster, primary, reason: input.reason ?? '' }),
-    ]);
+    const last = await lastRecovery;
     const flapping = checkFlapping({
       cluster,
       lastRecoveryEnd: last?.endedAt,
@@ -191,10 +195,14 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
     const recoveryMs = Date.now() - triggeredAt;
     run.enterPhase('repoint', `${candidate} is the primary (${recoveryMs} ms after the trigger)`);
     // Only the dead primary's replicas move; a node outside the tree (an earlier fenced primary)
-    // is left as it is for a human, and named.
+    // is left as it is for a human, and named. An unprovisioned (empty) node is never pointed at
+    // the new primary: it would try to replay the whole history.
     const others = fresh.topology.nodes.filter((n) => n.name !== candidate && n.name !== primary);
     const followers = others.filter((n) => n.reachable && n.replication?.source === primary);
-    const strays = others.filter((n) => n.reachable && !n.replication).map((n) => n.name);
+    for (const n of others.filter(isUnprovisioned)) warnings.push(notRepointed(n.name, candidate));
+    const strays = others
+      .filter((n) => n.reachable && !n.replication && !isUnprovisioned(n))
+      .map((n) => n.name);
     for (const s of strays) warnings.push(`${s} replicates from no one: left as it is (not repointed)`);
     await Promise.all(
       followers.map((n) =>
@@ -229,6 +237,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
     })
       .then(() => watchId)
       .catch((e: unknown) => `${watchId} not started: ${failureMessage(e)}`);
+    await detected;
     await notify(run, 'succeeded', {
       cluster,
       primary,
@@ -259,6 +268,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       topology: after.view,
     };
   } catch (e) {
+    await detected.catch(() => undefined);
     if (primary && !isRefusal(e))
       await CancellationScope.nonCancellable(() =>
         notify(run, 'failed', {

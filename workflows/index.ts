@@ -6,3 +6,5 @@ export { emergencyRecovery } from './emergencyRecovery';
 export { fenceWatch } from './fenceWatch';
 export { detector } from './detector';
 export { topology } from './topology';
+export { provisionReplica } from './provisionReplica';
+export { blueGreenUpgrade } from './blueGreenUpgrade';

@@ -6,6 +6,7 @@
 import { CancellationScope, upsertSearchAttributes, ApplicationFailure } from '@temporalio/workflow';
 import { gtidOps } from '../domain/gtid';
 import { findPrimary, preflightPlanned } from '../domain/preflight';
+import { unprovisionedNodes } from '../domain/provision/unprovisioned';
 import { withLaterPosition } from '../domain/topology';
 import {
   parseInput,
@@ -17,12 +18,15 @@ import {
 import { acts, boundedWait, call, criticalOptions } from './activities';
 import { failureMessage, refused, Runbook } from './runbook';
 import { verifyInvariants } from './verify';
+import { waitForWindow } from './window';
 
 export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<PlannedSuccessoverResult> {
   const input = validated(raw);
   const { cluster } = input;
   const run = new Runbook(RUNBOOKS.planned, cluster);
   upsertSearchAttributes({ Cluster: [cluster], Runbook: [RUNBOOKS.planned] });
+  // 0. Wait for the upgrade window, when one is given (without the lock: waiting blocks nobody).
+  await waitForWindow(run, input.window, { what: 'the successover' });
 
   // 1. Lock the cluster: one runbook per cluster at a time.
   run.enterPhase('lock');
@@ -136,8 +140,10 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
     run.record(critical.steps);
 
     // 10. Repoint the other replicas and the old primary (as a read-only replica) to the target.
+    // Never an unprovisioned node: it would replay the whole history (preflight warned of it).
     run.enterPhase('repoint');
-    const others = spec.hosts.map((h) => h.name).filter((h) => h !== target);
+    const unprovisioned = unprovisionedNodes(observed.nodes);
+    const others = spec.hosts.map((h) => h.name).filter((h) => h !== target && !unprovisioned.includes(h));
     await Promise.all(
       others.map((host) =>
         run.step('repoint', host, () =>

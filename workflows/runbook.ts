@@ -14,6 +14,17 @@ export interface Progress {
   cluster: string;
   phase: string;
   timeline: TimelineStep[];
+  /** The run's upgrade window, when its input gives one (workflows/window.ts). */
+  window?: WindowProgress;
+}
+
+export interface WindowProgress {
+  spec: string;
+  opensAt: string;
+  closesAt: string;
+  /** Still sleeping until opensAt. */
+  waiting: boolean;
+  skippedBy?: string;
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
@@ -22,12 +33,20 @@ export class Runbook {
   readonly timeline: TimelineStep[] = [];
   private phase = 'starting';
   private phaseDetails = '';
+  /** Set by waitForWindow; shown by the progress query. */
+  window: WindowProgress | undefined;
 
   constructor(
     readonly runbook: RunbookName,
     readonly cluster: string,
   ) {
-    setHandler(progressQuery, () => ({ runbook, cluster, phase: this.phase, timeline: this.timeline }));
+    setHandler(progressQuery, () => ({
+      runbook,
+      cluster,
+      phase: this.phase,
+      timeline: this.timeline,
+      ...(this.window ? { window: this.window } : {}),
+    }));
   }
 
   /** Marks a phase: searchable (RunbookPhase) and shown as the run's current details. */
@@ -36,6 +55,15 @@ export class Runbook {
     this.phaseDetails = details ? `\n\n${details}` : '';
     upsertSearchAttributes({ RunbookPhase: [phase] });
     setCurrentDetails(`**${phase}**${this.phaseDetails}`);
+  }
+
+  /**
+   * New details for the phase under way (a poll's figures), with no search attribute update: a
+   * loop may call it every few seconds without adding events to the history.
+   */
+  showDetails(details: string): void {
+    this.phaseDetails = details ? `\n\n${details}` : '';
+    setCurrentDetails(`**${this.phase}**${this.phaseDetails}`);
   }
 
   /** Runs one step and records it: start, end, duration, host, and how it ended. */

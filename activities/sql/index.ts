@@ -5,6 +5,7 @@ import { CancelledFailure } from '@temporalio/common';
 import type { PoolConnection } from 'mysql2/promise';
 import type { ActivityDeps } from '../deps';
 import { ErrorType, classifySqlError, nonRetryable } from '../errors';
+import { clusterOf, hostOf } from '../lookup';
 import type { Cluster, Host } from '../../domain/inventory';
 import {
   dialectFor,
@@ -91,18 +92,8 @@ export function createSqlActivities(
   const pools = options.pools ?? new SqlPools(deps.secrets.mysql, options);
 
   function lookup(ref: HostRef): { cluster: Cluster; host: Host; dialect: Dialect } {
-    const cluster = deps.inventory.clusters.find((c) => c.name === ref.cluster);
-    if (!cluster)
-      throw nonRetryable(
-        ErrorType.BadConfiguration,
-        `unknown cluster "${ref.cluster}" in the worker's inventory`,
-      );
-    const host = cluster.hosts.find((h) => h.name === ref.host);
-    if (!host)
-      throw nonRetryable(
-        ErrorType.BadConfiguration,
-        `unknown host "${ref.host}" in cluster ${cluster.name}: expected one of ${cluster.hosts.map((h) => h.name).join(', ')}`,
-      );
+    const cluster = clusterOf(deps.inventory, ref.cluster);
+    const host = hostOf(cluster, ref.host);
     return { cluster, host, dialect: dialectFor(cluster.flavor) };
   }
 

@@ -1,12 +1,9 @@
-// `successover bench planned`: the planned-successover benchmark on a lab of its own.
+// `successover bench planned|emergency`: the benchmarks, each on a lab of its own.
 import type { Command } from 'commander';
-import {
-  runEmergencyBench,
-  TRIGGERS,
-  type EmergencyBenchResult,
-  type EmergencyTrigger,
-} from '../../bench/emergency';
+import { runEmergencyBench, type EmergencyBenchResult, type EmergencyTrigger } from '../../bench/emergency';
 import { runPlannedBench, type PlannedBenchResult } from '../../bench/planned';
+import { runProvisionBench, type ProvisionBenchResult } from '../../bench/provision';
+import { PROVISION_METHODS, type ProvisionMethod } from '../../domain/provision/method';
 
 const positiveInt = (what: string) => (v: string) => {
   const n = Number(v);
@@ -45,6 +42,7 @@ function printSummary(r: PlannedBenchResult): void {
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks on a lab of their own (needs root: netns)');
+  registerProvisionBench(bench);
   bench
     .command('planned')
     .description(
@@ -84,8 +82,6 @@ export function registerBench(program: Command): void {
     .option('--json', 'print {runs, recoveryMs, detectionMs, lostAckedWrites, perRun} as JSON')
     .option('--keep-lab', 'leave the bench lab up at the end (its directory is printed)')
     .action(async (o: EmergencyOptions) => {
-      if (!TRIGGERS.includes(o.trigger))
-        throw new Error(`--trigger ${o.trigger}: expected one of ${TRIGGERS.join(', ')}`);
       const r = await runEmergencyBench({
         runs: o.runs,
         hosts: o.hosts,
@@ -96,7 +92,7 @@ export function registerBench(program: Command): void {
       });
       if (o.json) console.log(JSON.stringify(r, null, 2));
       else printEmergency(r);
-      process.exit(r.failedRuns > 0 || (r.semiSync && r.lostAckedWrites > 0) ? 1 : 0);
+      process.exit(r.failedRuns > 0 || (r.semiSync && (r.lostAckedWrites ?? 0) > 0) ? 1 : 0);
     });
 }
 
@@ -120,13 +116,62 @@ function printEmergency(r: EmergencyBenchResult): void {
     `  detection (kill → recovery started): p50 ${r.detectionMs.p50} ms, max ${r.detectionMs.max} ms`,
   );
   console.log(
-    `  acknowledged writes: ${r.ackedWrites}, lost: ${r.lostAckedWrites} (checked on ${r.finalPrimary ?? '?'})`,
+    `  acknowledged writes: ${r.ackedWrites}, lost: ${r.lostAckedWrites ?? 'not counted (no single primary)'} (checked on ${r.finalPrimary ?? '?'})`,
   );
+  if (r.killToAlertMs && r.killToFirstAckMs)
+    console.log(
+      `  kill → alert p50 ${r.killToAlertMs.p50} ms${r.killToFiringMs ? ` (rule fired p50 ${r.killToFiringMs.p50} ms)` : ''}; kill → first acknowledged write p50 ${r.killToFirstAckMs.p50} ms, max ${r.killToFirstAckMs.max} ms`,
+    );
   for (const p of r.perRun)
     console.log(
       `  #${String(p.run).padStart(2)} killed ${p.killed} → ${p.promoted ?? '?'} ` +
         (p.ok
           ? `recovery ${p.recoveryMs} ms (workflow ${p.workflowRecoveryMs} ms), detection ${p.detectionMs} ms`
           : `FAILED: ${p.error}`),
+    );
+}
+
+function registerProvisionBench(bench: Command): void {
+  bench
+    .command('provision')
+    .description(
+      'generate a data set through the primary, then provision one empty host per method with the ' +
+        'provisionReplica workflow under write load; report MB/s, rows/s and the time of each phase',
+    )
+    .option('--size-mb <n>', 'data set size in MB', positiveInt('--size-mb'), 1024)
+    .option('--tables <n>', 'tables in the data set', positiveInt('--tables'))
+    .option('--method <m>', 'logical, physical or both', 'both')
+    .option('--json', 'print {data, ackedWrites, samples} as JSON')
+    .option('--keep-lab', 'leave the bench lab up at the end (its directory is printed)')
+    .action(
+      async (o: { sizeMb: number; tables?: number; method: string; json?: boolean; keepLab?: boolean }) => {
+        const methods: ProvisionMethod[] =
+          o.method === 'both' ? [...PROVISION_METHODS] : [o.method as ProvisionMethod];
+        if (!methods.every((m) => PROVISION_METHODS.includes(m)))
+          throw new Error(`--method ${o.method}: expected logical, physical or both`);
+        const r = await runProvisionBench({
+          sizeMb: o.sizeMb,
+          tables: o.tables,
+          methods,
+          keepLab: o.keepLab,
+          log: (l) => console.error(l),
+        });
+        if (o.json) console.log(JSON.stringify(r, null, 2));
+        else printProvision(r);
+        process.exit(r.samples.every((s) => s.ok && s.checksumsEqual !== false) ? 0 : 1);
+      },
+    );
+}
+
+function printProvision(r: ProvisionBenchResult): void {
+  console.log(
+    `provisioning bench: ${r.data.rows} rows, ${Math.round(r.data.bytes / 2 ** 20)} MB in ${r.data.tables.length} tables`,
+  );
+  for (const s of r.samples)
+    console.log(
+      s.ok
+        ? `  ${s.method.padEnd(8)} ${s.host} from ${s.donor}: ${s.mbPerSecond} MB/s, ${s.rowsPerSecond ?? '-'} rows/s; copy ${s.copyMs} ms, catch-up ${s.catchUpMs} ms, total ${s.totalMs} ms; checksums ${s.checksumsEqual ? 'equal' : 'DIFFER'} (${s.tablesChecked} tables)\n` +
+            `           phases: ${s.phases.map((p) => `${p.name} ${p.ms}`).join(', ')}`
+        : `  ${s.method.padEnd(8)} ${s.host} FAILED: ${s.error}`,
     );
 }

@@ -19,7 +19,7 @@ import { startEmergencyRecovery, type StartedRecovery } from '../../triggers/sta
 import { DEFAULT_TASK_QUEUE } from '../../worker/index';
 import { abortUpdate, approveUpdate, type ApprovalRequest } from '../../workflows/emergency/approval';
 import { progressQuery } from '../../workflows/runbook';
-import { failureReason, uiLink } from '../runbooks';
+import { failureReason, printRunFailure, printRunResult, uiLink } from '../runbooks';
 import { printTimeline } from './run';
 
 interface EmergencyOptions {
@@ -101,27 +101,13 @@ async function runEmergency(o: EmergencyOptions): Promise<void> {
     const result = handle.result() as Promise<EmergencyRecoveryResult>;
     // Not awaited: a query the worker is slow to answer must not hold back the result.
     void announceApproval(handle, o.cluster, result).catch(() => undefined);
-    const r = await result;
-    if (o.json)
-      console.log(JSON.stringify({ ...r, workflowId: started.workflowId, runId: started.runId }, null, 2));
-    else printRecovery(r);
+    printRunResult(o.json, started, await result, printRecovery);
   } catch (e) {
-    const reason = failureReason(e);
-    if (o.json)
-      console.log(
-        JSON.stringify(
-          { ok: false, workflowId: started?.workflowId, runId: started?.runId, ...reason },
-          null,
-          2,
-        ),
-      );
-    else
-      console.error(
-        reason.type === 'Refused'
-          ? reason.message
-          : `emergency recovery of ${o.cluster} failed: ${reason.message}`,
-      );
-    process.exitCode = 1;
+    printRunFailure(o.json, started, e, (reason) =>
+      reason.type === 'Refused'
+        ? reason.message
+        : `emergency recovery of ${o.cluster} failed: ${reason.message}`,
+    );
   } finally {
     await client.connection.close();
   }

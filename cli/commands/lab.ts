@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { generateData } from '../../bench/datagen';
+import { facts, withRoot } from '../../lab/mariadb';
 import {
+  ACCOUNT_NAMES,
+  labAddHost,
   labDown,
   labHeal,
   labFence,
@@ -8,6 +13,7 @@ import {
   labStart,
   labStatus,
   labUp,
+  labState,
   type LabStatus,
 } from '../../lab/index';
 
@@ -226,4 +232,116 @@ export function registerLab(program: Command): void {
     await labHeal(h, { dir });
     return `${h} healed`;
   });
+  lab
+    .command('add-host')
+    .argument('<name>', 'name of the new host, e.g. db4')
+    .description(
+      'add an empty host to the running lab (namespace, sshd, empty read-only mariadbd, no replication) for provisioning',
+    )
+    .option('--json', 'print the host as JSON')
+    .option(dirOpt, dirHelp)
+    .action(async (name: string, o: { json?: boolean; dir?: string }) => {
+      const h = await labAddHost(name, { dir: o.dir, log: o.json ? undefined : (l) => console.error(l) });
+      const info = labState(o.dir)?.info;
+      const notes = [
+        info?.temporal
+          ? `the lab's worker was restarted with the new inventory; any other worker started with ${info.inventory} must be restarted to see ${name}`
+          : `workers started with ${info?.inventory ?? 'the lab inventory'} must be restarted to see ${name}`,
+        ...(info?.alerting
+          ? [
+              `alerting: no mysqld_exporter for ${name} (not needed for provisioning; Prometheus does not watch it)`,
+            ]
+          : []),
+      ];
+      const { address, port, netns, pid } = h;
+      if (o.json)
+        return console.log(
+          JSON.stringify({ name, address, port, netns, pid, inventory: info?.inventory, notes }, null, 2),
+        );
+      console.log(
+        `added ${name}: ${address}:${port}${netns ? ` (namespace ${netns}, sshd with its own pinned host key)` : ''}, ` +
+          'empty, read_only=ON, no replication: ready to be provisioned',
+      );
+      for (const n of notes) console.log(`  note: ${n}`);
+    });
+  lab
+    .command('load-data')
+    .description(
+      'generate a data set through the writer (primary) with the admin account, for provisioning benchmarks; waits for the replicas',
+    )
+    .option('--size-mb <mb>', 'about this many MB on disk', int('--size-mb'), 1024)
+    .option('--tables <n>', 'number of tables', int('--tables'), 8)
+    .option('--database <name>', 'database to write into (created when missing)', 'bench')
+    .option('--connections <n>', 'connections inserting at once', int('--connections'), 3)
+    .option('--replace', 'drop and generate again tables that already hold rows')
+    .option('--json', 'print the result as JSON')
+    .option(dirOpt, dirHelp)
+    .action(
+      async (o: {
+        sizeMb: number;
+        tables: number;
+        database: string;
+        connections: number;
+        replace?: boolean;
+        json?: boolean;
+        dir?: string;
+      }) => {
+        const log = o.json ? () => undefined : (l: string) => console.error(l);
+        const info = labState(o.dir)?.info;
+        if (!info) throw new Error('no lab is up here: run `successover lab up` first (or give --dir)');
+        const data = await generateData({
+          host: info.writer.host,
+          port: info.writer.port,
+          user: ACCOUNT_NAMES.admin,
+          password: readFileSync(info.secrets.mysqlPasswordFile, 'utf8').trim(),
+          database: o.database,
+          sizeMb: o.sizeMb,
+          tables: o.tables,
+          connections: o.connections,
+          replace: o.replace,
+          log,
+        });
+        const caughtUp = await waitForReplicas(o.dir, log);
+        const mb = data.bytes / 1024 / 1024;
+        const result = {
+          database: o.database,
+          ...data,
+          mb: Number(mb.toFixed(1)),
+          mbPerSecond: Number((mb / (data.ms / 1000)).toFixed(1)),
+          rowsPerSecond: Math.round(data.rows / (data.ms / 1000)),
+          replicasCaughtUpMs: caughtUp,
+        };
+        if (o.json) return console.log(JSON.stringify(result, null, 2));
+        console.log(
+          `${o.database}: ${data.rows} rows in ${data.tables.length} tables, ${result.mb} MB on disk, ` +
+            `in ${(data.ms / 1000).toFixed(1)} s (${result.mbPerSecond} MB/s, ${result.rowsPerSecond} rows/s); ` +
+            `replicas caught up ${(caughtUp / 1000).toFixed(1)} s later`,
+        );
+      },
+    );
+}
+
+/**
+ * Every host that replicates waits for the writer's GTID position (over the lab's root sockets);
+ * returns how long that took.
+ */
+async function waitForReplicas(dir: string | undefined, log: (l: string) => void): Promise<number> {
+  const t0 = Date.now();
+  const s = await labStatus({ dir });
+  const primaries = s.hosts.filter((h) => h.role === 'primary');
+  if (primaries.length !== 1)
+    throw new Error(`expected one primary, found ${primaries.length}: see lab status`);
+  const pos = await withRoot(primaries[0].socket, async (c) => (await facts(c)).gtidBinlogPos);
+  const replicas = s.hosts.filter((h) => h.role === 'replica');
+  log(`waiting for ${replicas.map((h) => h.name).join(', ') || 'no replica'} to apply ${pos}`);
+  await Promise.all(
+    replicas.map((h) =>
+      withRoot(h.socket, async (c) => {
+        const [rows] = await c.query('SELECT MASTER_GTID_WAIT(?, 3600) AS r', [pos]);
+        if (Number((rows as { r: number }[])[0].r) !== 0)
+          throw new Error(`${h.name} did not reach ${pos} within an hour: see lab status`);
+      }),
+    ),
+  );
+  return Date.now() - t0;
 }

@@ -1,9 +1,15 @@
-// `successover run planned`: start a runbook, wait, print the timeline (or JSON).
+// `successover run planned|provision`: start a runbook, wait, print the timeline (or JSON).
 import type { Command } from 'commander';
-import type { PlannedSuccessoverResult, TimelineStep } from '../../domain/runbook';
-import { parseInput, PlannedSuccessoverInputSchema, RUNBOOKS } from '../../domain/runbook';
-import { connectClient } from '../../temporal/connection';
-import { failureReason, startRunbook, uiLink } from '../runbooks';
+import { formatCopyResult } from '../../domain/provision/progress';
+import type { PlannedSuccessoverResult, ProvisionReplicaResult, TimelineStep } from '../../domain/runbook';
+import {
+  parseInput,
+  PlannedSuccessoverInputSchema,
+  ProvisionReplicaInputSchema,
+  provisionWorkflowId,
+  RUNBOOKS,
+} from '../../domain/runbook';
+import { runAndPrint } from '../runbooks';
 
 interface PlannedOptions {
   cluster: string;
@@ -38,41 +44,102 @@ export function registerRun(program: Command): void {
         ...(o.maxLag !== undefined ? { maxLagSeconds: Number(o.maxLag) } : {}),
         ...(o.waitTimeout !== undefined ? { waitTimeoutSeconds: Number(o.waitTimeout) } : {}),
       });
-      const client = await connectClient();
-      let started: Awaited<ReturnType<typeof startRunbook<PlannedSuccessoverResult>>> | undefined;
-      try {
-        started = await startRunbook<PlannedSuccessoverResult>(client, {
+      await runAndPrint<PlannedSuccessoverResult>(
+        {
           runbook: RUNBOOKS.planned,
           workflow: 'plannedSuccessover',
           cluster: o.cluster,
           input,
           summary: `${o.dryRun ? 'dry run: ' : ''}planned successover ${o.target ? `→ ${o.target} ` : ''}on ${o.cluster}`,
           taskQueue: o.taskQueue,
-        });
-        if (!o.json)
-          console.error(`started ${started.workflowId} (${uiLink(started.workflowId, started.runId)})`);
-        const r = await started.result;
-        if (o.json)
-          console.log(
-            JSON.stringify({ ...r, workflowId: started.workflowId, runId: started.runId }, null, 2),
-          );
-        else printPlanned(r);
-      } catch (e) {
-        const reason = failureReason(e);
-        if (o.json)
-          console.log(
-            JSON.stringify(
-              { ok: false, workflowId: started?.workflowId, runId: started?.runId, ...reason },
-              null,
-              2,
-            ),
-          );
-        else console.error(`planned successover on ${o.cluster} failed: ${reason.message}`);
-        process.exitCode = 1;
-      } finally {
-        await client.connection.close();
-      }
+        },
+        { json: o.json, failed: `planned successover on ${o.cluster} failed`, human: printPlanned },
+      );
     });
+  registerProvision(run);
+}
+
+interface ProvisionOptions {
+  cluster: string;
+  host: string;
+  donor?: string;
+  method?: string;
+  wipe?: boolean;
+  allowPrimaryDonor?: boolean;
+  verify?: string;
+  maxLag?: string;
+  catchUpTimeout?: string;
+  copyTimeout?: string;
+  taskQueue?: string;
+  json?: boolean;
+}
+
+function registerProvision(run: Command): void {
+  run
+    .command('provision')
+    .description('provision a replica: copy a backup from a donor to an empty host, replicate, verify')
+    .requiredOption('--cluster <name>', 'cluster from the inventory')
+    .requiredOption('--host <name>', 'the host to provision (in the inventory, its server empty)')
+    .option('--donor <host>', 'server to copy from (default: the healthy replica lagging least)')
+    .option('--method <logical|physical>', 'copy method (default: by data size, physical from 1 GiB)')
+    .option('--wipe', 'drop what the host holds instead of refusing')
+    .option('--allow-primary-donor', 'the primary may be the donor')
+    .option('--verify <checksum|none>', 'compare every table with another replica (default checksum)')
+    .option('--max-lag <seconds>', 'lag at which the new replica counts as caught up (default 1)')
+    .option('--catch-up-timeout <seconds>', 'bound on the wait for the catch-up')
+    .option('--copy-timeout <seconds>', 'bound on one attempt of the copy')
+    .option('--task-queue <name>', 'task queue of the workers')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: ProvisionOptions) => {
+      const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      const input = parseInput(ProvisionReplicaInputSchema, RUNBOOKS.provision, {
+        cluster: o.cluster,
+        host: o.host,
+        ...(o.donor ? { donor: o.donor } : {}),
+        ...(o.method ? { method: o.method } : {}),
+        ...(o.wipe ? { wipe: true } : {}),
+        ...(o.allowPrimaryDonor ? { allowPrimaryDonor: true } : {}),
+        ...(o.verify ? { verify: o.verify } : {}),
+        ...(o.maxLag !== undefined ? { maxLagSeconds: number(o.maxLag) } : {}),
+        ...(o.catchUpTimeout !== undefined ? { catchUpTimeoutSeconds: number(o.catchUpTimeout) } : {}),
+        ...(o.copyTimeout !== undefined ? { copyTimeoutSeconds: number(o.copyTimeout) } : {}),
+      });
+      await runAndPrint<ProvisionReplicaResult>(
+        {
+          runbook: RUNBOOKS.provision,
+          workflow: 'provisionReplica',
+          cluster: o.cluster,
+          workflowId: provisionWorkflowId(o.cluster, o.host),
+          input,
+          summary: `provision ${o.host} on ${o.cluster}${o.donor ? ` from ${o.donor}` : ''}${o.method ? ` (${o.method})` : ''}`,
+          taskQueue: o.taskQueue,
+        },
+        {
+          json: o.json,
+          hint: "the copy's progress is under Pending Activities there",
+          failed: `provisioning ${o.host} on ${o.cluster} failed`,
+          human: printProvision,
+        },
+      );
+    });
+}
+
+function printProvision(r: ProvisionReplicaResult): void {
+  console.log(
+    `${r.host} provisioned from ${r.donor} (${r.methodReason}); replicates from ${r.primary} from ${r.gtidPosition}`,
+  );
+  console.log(
+    `  ${formatCopyResult({ method: r.method, bytes: r.bytes, rows: r.rows, ms: r.copyMs, phases: r.phases })}`,
+  );
+  console.log(`  caught up ${r.catchUpMs} ms after replication started`);
+  const c = r.checksum;
+  console.log(
+    c.skipped
+      ? `  data not compared: ${c.skipped}`
+      : `  ${c.tables.length} tables ${c.equal ? 'equal' : 'DIFFER'} to ${c.reference}'s at ${c.position}`,
+  );
+  printTimeline(r.timeline);
+  for (const w of r.warnings) console.log(`  warning: ${w}`);
 }
 
 function printPlanned(r: PlannedSuccessoverResult): void {

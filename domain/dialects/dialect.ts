@@ -1,6 +1,8 @@
 // One interface over the SQL flavors. Dialects are pure: they build statements and parse the rows
 // mysql2 returns, and do no I/O, so a dry-run plan can list every statement a step would send.
 import type { Flavor } from '../inventory';
+import type { CompatFacts } from '../upgrade/facts';
+import type { BackupDialect } from './backup';
 
 /** A statement to send, and the same statement safe to show in plans and logs. */
 export interface Statement {
@@ -147,4 +149,11 @@ export interface Dialect {
   sessions(): Probe<SessionList>;
   kill(connectionId: number): Statement;
   longTransactions(thresholdSeconds: number): Probe<LongTransaction[]>;
+  /**
+   * Blue/green upgrade: settings, accounts (never their password hashes) and schema names; of
+   * the columns only those named like one of `watchedWords`.
+   */
+  compatFacts(watchedWords: string[]): Probe<CompatFacts>;
+  /** Provisioning: backup, restore and GTID positioning commands (domain/dialects/backup.ts). */
+  readonly backup: BackupDialect;
 }

@@ -9,6 +9,8 @@ import type {
   RepointOptions,
   Statement,
 } from './dialect';
+import { mariadbBackup } from './backupMariadb';
+import { compatFactsProbe, type CompatStatements } from './compat';
 import { quoteString, sqlInteger, sqlSeconds } from './escape';
 import { PROCESSLIST_COLUMNS, parseSessionRows } from './sessions';
 import { longTransactionsProbe } from './transactions';
@@ -123,6 +125,23 @@ function repoint(o: RepointOptions): Statement[] {
   ];
 }
 
+const COMPAT_STATEMENTS: CompatStatements = {
+  // AUTO (sized by the server) and ENVIRONMENT (basedir) are not settings anyone chose.
+  variables: stmt(
+    "SELECT VARIABLE_NAME AS name, GLOBAL_VALUE AS value FROM information_schema.SYSTEM_VARIABLES WHERE GLOBAL_VALUE_ORIGIN IN ('CONFIG', 'COMMAND-LINE', 'SQL') ORDER BY VARIABLE_NAME",
+  ),
+  replication: (names) =>
+    stmt(
+      `SELECT VARIABLE_NAME AS name, VARIABLE_VALUE AS value FROM information_schema.GLOBAL_VARIABLES WHERE VARIABLE_NAME IN (${names.map(quoteString).join(', ')})`,
+    ),
+  // Only the plugin names out of the Priv JSON, never authentication_string. An account without a
+  // plugin key predates 10.4's global_priv and uses mysql_native_password; roles and locked
+  // accounts (mariadb.sys) cannot log in, so their plugin does not matter.
+  accounts: stmt(
+    "SELECT User AS user, Host AS host, COALESCE(JSON_VALUE(Priv, '$.plugin'), 'mysql_native_password') AS plugin, JSON_EXTRACT(Priv, '$.auth_or[*].plugin') AS alternatives FROM mysql.global_priv WHERE COALESCE(JSON_VALUE(Priv, '$.is_role'), 'false') NOT IN ('true', '1') AND COALESCE(JSON_VALUE(Priv, '$.account_locked'), 'false') NOT IN ('true', '1') ORDER BY User, Host",
+  ),
+};
+
 export const mariadb: Dialect = {
   flavor: 'mariadb',
   readOnlyOn: (timeoutSeconds) => [
@@ -158,4 +177,6 @@ export const mariadb: Dialect = {
   }),
   kill: (id) => stmt(`KILL CONNECTION ${sqlInteger(id, 'connection id', 1)}`),
   longTransactions: longTransactionsProbe,
+  compatFacts: (watchedWords) => compatFactsProbe('mariadb', COMPAT_STATEMENTS, watchedWords),
+  backup: mariadbBackup,
 };

@@ -11,6 +11,8 @@ import type {
   Row,
   Statement,
 } from './dialect';
+import { mysqlBackup } from './backupMysql';
+import { compatFactsProbe, type CompatStatements } from './compat';
 import { quoteString, sqlInteger, sqlSeconds } from './escape';
 import { PROCESSLIST_COLUMNS, parseSessionRows } from './sessions';
 import { longTransactionsProbe } from './transactions';
@@ -122,6 +124,20 @@ function repoint(o: RepointOptions): Statement[] {
   ];
 }
 
+const COMPAT_STATEMENTS: CompatStatements = {
+  variables: stmt(
+    "SELECT vi.VARIABLE_NAME AS name, gv.VARIABLE_VALUE AS value FROM performance_schema.variables_info vi JOIN performance_schema.global_variables gv ON gv.VARIABLE_NAME = vi.VARIABLE_NAME WHERE vi.VARIABLE_SOURCE <> 'COMPILED' ORDER BY vi.VARIABLE_NAME",
+  ),
+  replication: (names) =>
+    stmt(
+      `SELECT VARIABLE_NAME AS name, VARIABLE_VALUE AS value FROM performance_schema.global_variables WHERE VARIABLE_NAME IN (${names.map(quoteString).join(', ')})`,
+    ),
+  // Never authentication_string. Locked accounts (mysql.sys, mysql.session, roles) cannot log in.
+  accounts: stmt(
+    "SELECT User AS user, Host AS host, plugin FROM mysql.user WHERE account_locked = 'N' ORDER BY User, Host",
+  ),
+};
+
 export const mysql: Dialect = {
   flavor: 'mysql',
   readOnlyOn: (timeoutSeconds) => [
@@ -160,4 +176,6 @@ export const mysql: Dialect = {
   }),
   kill: (id) => stmt(`KILL CONNECTION ${sqlInteger(id, 'connection id', 1)}`),
   longTransactions: longTransactionsProbe,
+  compatFacts: (watchedWords) => compatFactsProbe('mysql', COMPAT_STATEMENTS, watchedWords),
+  backup: mysqlBackup,
 };

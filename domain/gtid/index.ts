@@ -38,6 +38,7 @@ export {
   mariadbPosContains,
   mariadbPosMissing,
   mariadbStateToPos,
+  mariadbStateUpTo,
   normalizeMariadbGtidList,
   parseMariadbGtidList,
   parseMariadbGtidPos,

@@ -122,6 +122,21 @@ export function mariadbStateToPos(state: readonly MariadbGtid[]): MariadbGtid[] 
   return sortGtids([...best.values()]);
 }
 
+/**
+ * A binlog state cut back to a position: what a server's state was when it had applied exactly
+ * `pos` (entries past it dropped, the position's own GTIDs added). Rejoining a failed primary at
+ * the position its successor continued from keeps the history of every other server, so its
+ * binlog state does not make the others look errant.
+ */
+export function mariadbStateUpTo(state: readonly MariadbGtid[], pos: readonly MariadbGtid[]): MariadbGtid[] {
+  const limit = new Map(pos.map((g) => [g.domain, g]));
+  const kept = state.filter((g) => {
+    const at = limit.get(g.domain);
+    return at !== undefined && g.seq <= at.seq && !(g.serverId === at.serverId);
+  });
+  return sortGtids([...kept, ...pos]);
+}
+
 export interface MariadbDomainComparison {
   readonly domain: number;
   readonly a: MariadbGtid | null;

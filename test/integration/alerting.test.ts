@@ -86,13 +86,7 @@ test('kill -9 of the primary: Prometheus fires, Alertmanager posts, the receiver
       env: { ...process.env, TEMPORAL_ADDRESS: testEnv('address'), TEMPORAL_NAMESPACE: testEnv('namespace') },
       logger: pino({ level: 'info' }, sink),
     });
-    writer = new Writer({
-      host: info.writer.host,
-      port: info.writer.port,
-      user: info.app.user,
-      password: readFileSync(info.app.passwordFile, 'utf8').trim(),
-      database: info.app.database,
-    });
+    writer = Writer.forLab(info);
     await writer.start();
     // The rule needs to have seen db1 writable: wait for that sample.
     await until(

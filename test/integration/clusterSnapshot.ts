@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { failureReason } from '../../cli/runbooks';
-import { labStatus } from '../../lab/index';
+import { labStatus, type LabInfo } from '../../lab/index';
 import type { PlannedSuccessoverInput } from '../../domain/runbook';
 import { workflowIdFor } from '../../domain/runbook';
 import { plannedSuccessover } from '../../workflows';
@@ -62,4 +62,32 @@ export async function failedRun(
 /** The message of a run that must fail. */
 export async function refusal(client: Client, taskQueue: string, input: PlannedSuccessoverInput) {
   return (await failedRun(client, taskQueue, input)).message;
+}
+
+/**
+ * `primary` is the one writable node and holds the VIP (or writer); every other node of `info`
+ * (the lab's, or with hosts added since) replicates from it with both threads running, except
+ * the `unprovisioned` ones (read-only, replicating from no one).
+ */
+export async function expectHealthy(
+  lab: Pick<LabFixture, 'dir' | 'info'>,
+  primary: string,
+  o: { info?: LabInfo; unprovisioned?: string[] } = {},
+): Promise<void> {
+  const info = o.info ?? lab.info;
+  const s = await labStatus({ dir: lab.dir });
+  expect(s.vipHolders).toEqual([primary]);
+  expect(s.hosts.filter((h) => h.readOnly === false).map((h) => h.name)).toEqual([primary]);
+  const address = info.hosts.find((x) => x.name === primary)?.address;
+  for (const h of s.hosts) {
+    if (h.name === primary) continue;
+    const st = await slaveStatus(info, h.name);
+    const expected = o.unprovisioned?.includes(h.name)
+      ? [undefined, undefined, undefined]
+      : [address, 'Yes', 'Yes'];
+    expect([h.name, st?.Master_Host, st?.Slave_IO_Running, st?.Slave_SQL_Running]).toEqual([
+      h.name,
+      ...expected,
+    ]);
+  }
 }

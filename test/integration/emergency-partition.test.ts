@@ -1,7 +1,6 @@
 // Emergency recovery when the primary is cut off the network (alive, writable, holding the VIP):
 // confirmed only once the replicas lose it too, fenced through the STONITH command, and never a
 // second writer when the link comes back. Then the built-in detector recovers a crash by itself.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writer } from '../../bench/writer';
 import { workflowIdFor } from '../../domain/runbook';
@@ -43,13 +42,7 @@ describe('emergency recovery: partition and detector', () => {
         ],
       };
     });
-    writer = new Writer({
-      host: info.writer.host,
-      port: info.writer.port,
-      user: info.app.user,
-      password: readFileSync(info.app.passwordFile, 'utf8').trim(),
-      database: info.app.database,
-    });
+    writer = Writer.forLab(info);
     await writer.start();
     await new Promise((r) => setTimeout(r, 500));
     await labPartition('db1', { dir: lab.dir });

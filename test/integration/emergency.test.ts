@@ -91,13 +91,7 @@ describe('emergency recovery on the netns lab', () => {
 
   test('kill -9 of the primary: refusals first, then recovered under load with nothing acknowledged lost', async () => {
     const { info } = lab;
-    writer = new Writer({
-      host: info.writer.host,
-      port: info.writer.port,
-      user: info.app.user,
-      password: readFileSync(info.app.passwordFile, 'utf8').trim(),
-      database: info.app.database,
-    });
+    writer = Writer.forLab(info);
     await writer.start();
     await new Promise((r) => setTimeout(r, 1000));
     await labKill('db1', { dir: lab.dir });

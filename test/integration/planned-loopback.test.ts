@@ -1,6 +1,5 @@
 // The same runbook with the other traffic router: loopback lab, HAProxy runtime API as the
 // writer switch, no root features (namespaces, VIP, sshd).
-import { readFileSync } from 'node:fs';
 import { Writer } from '../../bench/writer';
 import { labStatus } from '../../lab/index';
 import { workflowIdFor } from '../../domain/runbook';
@@ -19,13 +18,7 @@ afterAll(async () => {
 test('planned successover through HAProxy: writer moves, no acknowledged write lost', async () => {
   const { info } = lab;
   await withWorker(info.inventory, async ({ client, taskQueue }) => {
-    const w = new Writer({
-      host: info.writer.host,
-      port: info.writer.port,
-      user: info.app.user,
-      password: readFileSync(info.app.passwordFile, 'utf8').trim(),
-      database: info.app.database,
-    });
+    const w = Writer.forLab(info);
     await w.start();
     let r;
     try {

@@ -3,12 +3,11 @@
 // committing through the VIP on an account read_only stops.
 import { readFileSync } from 'node:fs';
 import { Writer } from '../../bench/writer';
-import { labStatus } from '../../lab/index';
 import type { PlannedSuccessoverResult } from '../../domain/runbook';
 import { lockWorkflowId } from '../../domain/runbook';
 import { clusterLock, topology } from '../../workflows';
-import { clusterSnapshot, planned, refusal } from './clusterSnapshot';
-import { query, rootConnection, slaveStatus, startLab, type LabFixture } from './labFixture';
+import { clusterSnapshot, expectHealthy, planned, refusal } from './clusterSnapshot';
+import { query, rootConnection, startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';
 
 let lab: LabFixture;
@@ -23,27 +22,7 @@ const snapshot = () => clusterSnapshot(lab);
 
 function writer(): Writer {
   const { info } = lab;
-  return new Writer({
-    host: info.writer.host,
-    port: info.writer.port,
-    user: info.app.user,
-    password: readFileSync(info.app.passwordFile, 'utf8').trim(),
-    database: info.app.database,
-  });
-}
-
-async function expectHealthy(primary: string) {
-  const s = await labStatus({ dir: lab.dir });
-  expect(s.vipHolders).toEqual([primary]);
-  for (const h of s.hosts) {
-    expect(h.readOnly).toBe(h.name !== primary);
-    if (h.name === primary) continue;
-    const st = await slaveStatus(lab.info, h.name);
-    expect(st?.Master_Host).toBe(lab.info.hosts.find((x) => x.name === primary)?.address);
-    expect(st?.Slave_IO_Running).toBe('Yes');
-    expect(st?.Slave_SQL_Running).toBe('Yes');
-    expect(st?.Using_Gtid).not.toBe('No');
-  }
+  return Writer.forLab(info);
 }
 
 describe('planned successover on the netns lab', () => {
@@ -192,7 +171,7 @@ describe('planned successover on the netns lab', () => {
       try {
         await new Promise((r) => setTimeout(r, 500));
         there = await planned(client, taskQueue, { cluster: 'lab', target: 'db2' });
-        await expectHealthy('db2');
+        await expectHealthy(lab, 'db2');
         await new Promise((r) => setTimeout(r, 500));
         back = await planned(client, taskQueue, { cluster: 'lab' }); // ranking picks a replica
         await new Promise((r) => setTimeout(r, 500));
@@ -203,7 +182,7 @@ describe('planned successover on the netns lab', () => {
       console.log(
         `planned successover: blackout ${there.blackoutMs} ms and ${back.blackoutMs} ms; longest client gap ${w.maxGapMs()} ms; ${w.acked.length} acknowledged writes, ${w.errors} failed attempts`,
       );
-      await expectHealthy(newPrimary);
+      await expectHealthy(lab, newPrimary);
       expect(there.primary).toBe('db1');
       expect(back.primary).toBe('db2');
       // Generous sanity bounds, not timing assertions: the bench measures.

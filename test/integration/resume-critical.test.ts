@@ -10,9 +10,9 @@ import type { Writer } from '../../bench/writer';
 import { plannedSuccessover } from '../../workflows';
 import { rootConnection, startLab, type LabFixture } from './labFixture';
 import { testClient } from './temporal';
+import { expectHealthy } from './clusterSnapshot';
 import { testEnv } from './testEnv';
 import {
-  expectHealthy,
   labWriter,
   releaseDeadWorker,
   startWorkerProcess,

@@ -12,9 +12,9 @@ import type { Writer } from '../../bench/writer';
 import { freePort, startDevServer, stopDevServer, type DevServerOptions } from '../../temporal/devserver';
 import { plannedSuccessover } from '../../workflows';
 import { rootConnection, startLab, type LabFixture } from './labFixture';
+import { expectHealthy } from './clusterSnapshot';
 import { testEnv } from './testEnv';
 import {
-  expectHealthy,
   labWriter,
   startWorkerProcess,
   stopWorkerProcesses,

@@ -13,9 +13,9 @@ import { lockWorkflowId } from '../../domain/runbook';
 import { plannedSuccessover } from '../../workflows';
 import { query, rootConnection, startLab, type LabFixture } from './labFixture';
 import { testClient } from './temporal';
+import { expectHealthy } from './clusterSnapshot';
 import { testEnv } from './testEnv';
 import {
-  expectHealthy,
   labWriter,
   releaseDeadWorker,
   startWorkerProcess,

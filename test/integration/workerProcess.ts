@@ -4,7 +4,7 @@
 // the test process (pdeathsig) and tracked, so stopWorkerProcesses() and a crashed jest both
 // leave none behind.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Writer } from '../../bench/writer';
@@ -178,38 +178,10 @@ export async function releaseDeadWorker(
   return failed;
 }
 
-/** Exactly one writable node with the VIP, every other replicating from it, both threads running. */
-export async function expectHealthy(lab: LabFixture, primary: string): Promise<void> {
-  const { labStatus } = await import('../../lab/index');
-  const { slaveStatus } = await import('./labFixture');
-  const s = await labStatus({ dir: lab.dir });
-  expect(s.vipHolders).toEqual([primary]);
-  expect(s.hosts.filter((h) => h.readOnly === false).map((h) => h.name)).toEqual([primary]);
-  const address = lab.info.hosts.find((x) => x.name === primary)?.address;
-  for (const h of s.hosts) {
-    if (h.name === primary) continue;
-    const st = await slaveStatus(lab.info, h.name);
-    expect([h.name, st?.Master_Host, st?.Slave_IO_Running, st?.Slave_SQL_Running]).toEqual([
-      h.name,
-      address,
-      'Yes',
-      'Yes',
-    ]);
-  }
-}
-
 /** The app stand-in on the lab's writer endpoint (every 10 ms: two cores are shared). */
 export async function labWriter(lab: LabFixture): Promise<Writer> {
   const { Writer } = await import('../../bench/writer');
-  const { info } = lab;
-  return new Writer({
-    host: info.writer.host,
-    port: info.writer.port,
-    user: info.app.user,
-    password: readFileSync(info.app.passwordFile, 'utf8').trim(),
-    database: info.app.database,
-    intervalMs: 10,
-  });
+  return Writer.forLab(lab.info, { intervalMs: 10 });
 }
 
 /** The child: one worker on the given queue until SIGTERM/SIGINT (or a failpoint's SIGKILL). */

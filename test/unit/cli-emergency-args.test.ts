@@ -1,18 +1,7 @@
 // The emergency and detector commands refuse bad arguments before connecting to anything: the
 // Temporal address points at a closed port, so a command that tried to connect would fail
 // differently (or hang).
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-
-const BIN = join(__dirname, '..', '..', 'bin', 'successover.js');
-const cli = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' },
-  });
-  return { code: r.status, stderr: r.stderr, stdout: r.stdout };
-};
+import { cli } from './cli.fixtures';
 
 describe('emergency CLI argument validation', () => {
   test('run emergency without --cluster', () => {

@@ -175,6 +175,8 @@ describe('Alertmanager', () => {
     expect(matcher).toBeDefined();
     for (const name of alertNames()) expect(name).toMatch(new RegExp(`^(?:${matcher})$`));
     expect(route?.group_wait).toBe('0s');
+    // The same node failing again once its alert resolved must not wait for the group's flush.
+    expect(route?.group_interval).toBe('1s');
   });
 
   it('posts to the webhook service with the inventory`s token file, resolved alerts included', () => {

@@ -6,6 +6,7 @@ import {
   mariadbPosContains,
   mariadbPosMissing,
   mariadbStateToPos,
+  mariadbStateUpTo,
   normalizeMariadbGtidList,
   parseMariadbGtidPos,
   parseMariadbGtidState,
@@ -151,5 +152,21 @@ describe('MariaDB errant transactions from @@gtid_binlog_state', () => {
 
   it('does not count a lagging replica as errant', () => {
     expect(mariadbErrant(state('0-1-50'), state('0-1-100,0-2-3'))).toEqual([]);
+  });
+});
+
+describe('mariadbStateUpTo', () => {
+  const upTo = (state: string, pos: string) =>
+    formatMariadbGtidList(mariadbStateUpTo(parseMariadbGtidState(state), parseMariadbGtidPos(pos)));
+
+  it('keeps the other servers` history, drops what lies past the position and ends at it', () => {
+    // A primary (server 1) wrote up to 500; its successor continued from 0-1-490.
+    expect(upTo('0-1-500,0-2-300,0-3-7', '0-1-490')).toBe('0-1-490,0-2-300,0-3-7');
+    expect(upTo('0-1-100,0-2-1150', '0-2-1100')).toBe('0-1-100,0-2-1100');
+  });
+
+  it('drops domains the position lacks and adds those the state lacks', () => {
+    expect(upTo('0-1-5,1-1-9', '0-1-5')).toBe('0-1-5');
+    expect(upTo('', '0-2-10')).toBe('0-2-10');
   });
 });

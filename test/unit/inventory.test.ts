@@ -154,6 +154,28 @@ describe('inventory schema', () => {
     expect(problems(doc)).toEqual(['credentials.mysql: give exactly one of passwordEnv or passwordFile']);
   });
 
+  test('host.service: how mariadbd is stopped and started for a physical restore', () => {
+    const doc = valid();
+    const service = {
+      datadir: '/var/lib/mysql',
+      startCommand: 'systemctl start mariadb',
+      stopCommand: 'systemctl stop mariadb',
+    };
+    doc.clusters[0].hosts[0].service = service;
+    const r = validateInventory(doc);
+    if (!r.ok) throw new Error(r.problems.join('\n'));
+    expect(r.inventory.clusters[0].hosts[0].service).toEqual(service);
+    // Optional: without it, physical restores to that host are refused (by provisioning).
+    expect(r.inventory.clusters[0].hosts[1].service).toBeUndefined();
+    doc.clusters[0].hosts[0].service = { datadir: 'data', startCommand: '', restartCommand: 'x' };
+    expect(problems(doc).sort()).toEqual([
+      'clusters[0].hosts[0].service.datadir: expected an absolute path, e.g. /var/lib/mysql, got "data"',
+      'clusters[0].hosts[0].service.startCommand: expected a shell command, e.g. systemctl start mariadb, got ""',
+      'clusters[0].hosts[0].service.stopCommand: missing (expected string)',
+      'clusters[0].hosts[0].service: unknown field "restartCommand": remove or correct it',
+    ]);
+  });
+
   test('findCluster names the known clusters', () => {
     const r = validateInventory(valid());
     if (!r.ok) throw new Error('invalid');

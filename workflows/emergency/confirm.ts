@@ -19,7 +19,8 @@ export interface Confirmation {
 export function suspectedPrimary(
   input: EmergencyRecoveryRequest,
   spec: Cluster,
-  seen: InspectResult,
+  /** The discovery; needed only when the input names no primary. */
+  seen: InspectResult | undefined,
 ): { primary: string } | { refusal: string } {
   if (input.primary) {
     if (!spec.hosts.some((h) => h.name === input.primary))
@@ -28,17 +29,23 @@ export function suspectedPrimary(
       };
     return { primary: input.primary };
   }
+  if (!seen) throw new Error('suspectedPrimary: the input names no primary, so a discovery is needed');
   const inferred = inferDeadPrimary(seen.topology.nodes);
   if (inferred.found) return { primary: inferred.primary };
   if (spec.primary && inferred.roots.length === 0) return { primary: spec.primary };
   return { refusal: inferred.reason };
 }
 
+/**
+ * `firstLook`, when given, is a discovery already under way: the first round uses it instead of
+ * asking the replicas again, so the probes start while it runs.
+ */
 export async function confirmDeadPrimary(
   run: Runbook,
   input: EmergencyRecoveryRequest,
   spec: Cluster,
   primary: string,
+  firstLook?: Promise<InspectResult>,
 ): Promise<Confirmation> {
   const { cluster } = input;
   const deadline = Date.now() + input.confirmTimeoutSeconds * 1000;
@@ -62,9 +69,11 @@ export async function confirmDeadPrimary(
           ),
         (p) => `${p.filter((x) => !x.ok).length} of ${p.length} failed`,
       ),
-      run.step('ask the replicas', undefined, () =>
-        call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
-      ),
+      round === 1 && firstLook
+        ? firstLook
+        : run.step('ask the replicas', undefined, () =>
+            call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
+          ),
     ]);
     const verdict = confirmFailure({
       cluster: spec,

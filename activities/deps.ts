@@ -1,7 +1,7 @@
 // What the activity factory receives. Secrets live only here, on the worker: they never enter
 // workflow inputs, results or history.
 import type { Client } from '@temporalio/client';
-import type { Inventory } from '../domain/inventory';
+import type { Host, Inventory } from '../domain/inventory';
 
 export interface Account {
   user: string;
@@ -16,8 +16,17 @@ export interface Secrets {
   ssh?: { user: string; privateKey: Buffer };
 }
 
+/** The worker's inventory file, for hosts a run adds (worker/inventoryFile.ts). */
+export interface InventoryWriter {
+  readonly path: string;
+  addHost(cluster: string, host: Host): Promise<Inventory>;
+  removeHost(cluster: string, name: string): Promise<Inventory>;
+}
+
 export interface ActivityDeps {
-  inventory: Inventory;
+  /** Read at each use: the worker re-reads its inventory file when it changes. */
+  readonly inventory: Inventory;
+  inventoryFile?: InventoryWriter;
   secrets: Secrets;
   /** For activities that talk to Temporal itself (the cluster lock). */
   temporal?: { client: Client; taskQueue: string };

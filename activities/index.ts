@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps';
 import type { Cluster } from '../domain/inventory';
 import { createClusterActivities } from './cluster';
 import { createEmergencyActivities } from './emergency';
+import { createInventoryActivities } from './inventory';
 import { ErrorType, nonRetryable } from './errors';
 import { createLockActivities } from './lock';
 import { createProvisionActivities } from './provision';
@@ -46,10 +47,11 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     ? new SshPool({ user: deps.secrets.ssh.user, privateKey: deps.secrets.ssh.privateKey })
     : undefined;
   if (ssh) resources.onClose(() => ssh.close());
-  const routers = new Map<string, TrafficRouter>();
+  // Per cluster object: a re-read inventory (a host added) gets a router that knows the new hosts.
+  const routers = new WeakMap<Cluster, TrafficRouter>();
   const routerFor = (cluster: Cluster): TrafficRouter => {
-    let r = routers.get(cluster.name);
-    if (!r) routers.set(cluster.name, (r = createRouter(cluster, { ssh })));
+    let r = routers.get(cluster);
+    if (!r) routers.set(cluster, (r = createRouter(cluster, { ssh })));
     return r;
   };
   const sql = createSqlActivities(deps, { pools });
@@ -66,6 +68,7 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     ...createEmergencyActivities(deps, { pools, routerFor }),
     ...createUpgradeActivities(deps, { pools }),
     ...createProvisionActivities(deps, { pools, ssh }),
+    ...createInventoryActivities(deps, { ssh }),
     ...createSuccessoverActivities(deps, {
       pools,
       sql: sql.activities,

@@ -494,8 +494,9 @@ async function openShell(client: Client, timeoutMs: number): Promise<Shell> {
   return shell;
 }
 
+/** The pinned key is part of it: an entry with another key never reuses a verified connection. */
 function keyOf(host: Host): string {
-  return `${host.ssh?.user ?? ''}@${host.address}:${host.ssh?.port ?? 22}`;
+  return `${host.ssh?.user ?? ''}@${host.address}:${host.ssh?.port ?? 22} ${host.ssh?.hostKey ?? ''}`;
 }
 
 function msg(e: unknown): string {

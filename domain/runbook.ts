@@ -1,7 +1,7 @@
 // Runbook inputs (validated the same way from the CLI, the UI's Start Workflow form and
 // schedules) and the timeline every runbook returns.
 import { z } from 'zod';
-import { formatPath } from './inventory';
+import { formatPath, HostSchema } from './inventory';
 import { PROVISION_METHODS, type ProvisionMethod } from './provision/method';
 import { WindowSchema } from './window';
 
@@ -91,6 +91,12 @@ export const ProvisionReplicaInputSchema = z.strictObject({
   cluster: clusterName,
   /** The host to provision: a host of the cluster's inventory whose server is empty (or `wipe`). */
   host: hostName,
+  /**
+   * A host not yet in the inventory, as its inventory entry without the name (`host` names it):
+   * the worker checks it (no clash, its SSH host key proven by a login) and writes it to its
+   * inventory file before the preflight; a refusal takes it out again. Secret-free by design.
+   */
+  newHost: HostSchema.omit({ name: true }).optional(),
   /** The server to copy from; the healthy replica lagging least when absent. */
   donor: hostName.optional(),
   /** Default by data size (domain/provision/method.ts). */
@@ -254,6 +260,8 @@ export interface ProvisionReplicaResult {
   ok: true;
   cluster: string;
   host: string;
+  /** When the input gave newHost: whether this run wrote it to the worker's inventory file. */
+  inventory?: { added: boolean; inventoryFile: string };
   donor: string;
   /** The primary the new replica replicates from. */
   primary: string;

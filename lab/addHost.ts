@@ -5,7 +5,7 @@
 // state.json as it is made, so `lab down` removes it with the rest; a failed add removes its own.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { findCluster } from '../domain/inventory';
+import { findCluster, type Host } from '../domain/inventory';
 import { SshPool } from '../activities/ssh';
 import { ACCOUNT_NAMES, labDir, requireState, SQL_PORT } from './index';
 import { haproxyCommand, enabledServers } from './runtimeApi';
@@ -26,7 +26,6 @@ import { runningPid, writeServiceScripts } from './service';
 import { killHard, waitFor } from './sh';
 import { keygen, pinnedKey, startSshd, writeSshdConfig } from './sshd';
 import { readState, withLock, writeState } from './state';
-import { restartInventoryReaders } from './temporal';
 import type { LabHost, LabState } from './types';
 
 const NAME = /^[a-z][a-z0-9]*$/;
@@ -87,8 +86,13 @@ async function nextPort(st: LabState): Promise<number> {
 /** Adds an empty, read-only, never-replicated host to the running lab; see the file comment. */
 export async function labAddHost(
   name: string,
-  opts: { dir?: string; log?: (l: string) => void } = {},
-): Promise<LabHost> {
+  opts: {
+    dir?: string;
+    log?: (l: string) => void;
+    /** false: the host is made but left out of the lab inventory, for a run's `newHost` to add it. */
+    inventory?: boolean;
+  } = {},
+): Promise<LabHost & { entry: Host }> {
   const dir = labDir(opts.dir);
   const log = opts.log ?? (() => undefined);
   if (!existsSync(dir) || !readState(dir))
@@ -106,10 +110,11 @@ export async function labAddHost(
       );
     const before = snapshot(st);
     try {
-      const host = await addHost(st, name, log);
-      log(`${name} added: ${host.address}:${host.port}, read-only, empty, no replication`);
-      const restarted = await restartInventoryReaders(st, log);
-      if (restarted.length) log(`restarted with the new inventory: ${restarted.join(', ')}`);
+      const inInventory = opts.inventory ?? true;
+      const host = await addHost(st, name, inInventory, log);
+      log(
+        `${name} added: ${host.address}:${host.port}, read-only, empty, no replication${inInventory ? '' : ', not in the inventory'}`,
+      );
       return host;
     } catch (e) {
       if (!st.info.hosts.some((h) => h.name === name)) {
@@ -153,7 +158,12 @@ async function undo(st: LabState, before: Snapshot, log: (l: string) => void): P
   log('removed');
 }
 
-async function addHost(st: LabState, name: string, log: (l: string) => void): Promise<LabHost> {
+async function addHost(
+  st: LabState,
+  name: string,
+  inInventory: boolean,
+  log: (l: string) => void,
+): Promise<LabHost & { entry: Host }> {
   const info = st.info as NonNullable<LabState['info']>;
   const netns = st.options.mode === 'netns';
   const save = () => writeState(st);
@@ -282,11 +292,12 @@ async function addHost(st: LabState, name: string, log: (l: string) => void): Pr
   }
 
   // Last: once the inventory names the host, it is complete.
-  writeInventory(info.inventory, doc);
+  if (inInventory) writeInventory(info.inventory, doc);
   const host: LabHost = { name, address, port, netns: ns, pid, socket: cfg.socket };
   info.hosts.push(host);
   save();
-  return host;
+  const entry = findCluster(inventory, 'lab').hosts.find((x) => x.name === name) as Host;
+  return { ...host, entry };
 }
 
 /**

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, startDevServer } from '../temporal/devserver';
-import { cmdline, daemon, isOurs, killHard, waitFor } from './sh';
+import { daemon } from './sh';
 import { writeState } from './state';
 import type { LabInfo, LabState } from './types';
 
@@ -73,40 +73,4 @@ export async function startTemporalHook(
   }
   writeState(state);
   return { address: s.address, ui: s.uiUrl ?? '' };
-}
-
-/**
- * The lab's worker and webhook receiver read the inventory once, at start: after `lab add-host`
- * they are restarted (SIGTERM, a graceful shutdown) so they know the new host. Returns what was
- * restarted; processes that are not running are left alone. The caller holds the lab lock.
- */
-export async function restartInventoryReaders(state: LabState, log: (l: string) => void): Promise<string[]> {
-  const info = state.info;
-  if (!info?.temporal) return [];
-  const dataDir = join(state.dir, 'temporal');
-  const restarted: string[] = [];
-  for (const p of state.processes) {
-    const reads = p.role === 'worker' || (p.role === 'webhook' && info.alerting);
-    if (!reads || !isOurs(p.pid, state.dir)) continue;
-    log(`restarting the lab's ${p.role} (pid ${p.pid}) so it loads the new inventory`);
-    process.kill(p.pid, 'SIGTERM');
-    const stopped = await waitFor(
-      `${p.role} ${p.pid} to shut down`,
-      async () => (cmdline(p.pid) ? undefined : true),
-      30_000,
-      50,
-    ).then(
-      () => true,
-      () => false,
-    );
-    if (!stopped) await killHard(p.pid, state.dir);
-    const { address } = info.temporal;
-    p.pid =
-      info.alerting && p.role === 'webhook'
-        ? startReceiver(info, address, dataDir, info.alerting.webhookPort)
-        : startWorker(info, address, dataDir);
-    writeState(state);
-    restarted.push(`${p.role} (pid ${p.pid})`);
-  }
-  return restarted;
 }

@@ -6,7 +6,8 @@ import pino, { type Logger } from 'pino';
 import { connectClient, temporalConfig } from '../temporal/connection';
 import { startEmergencyRecovery } from '../triggers/start';
 import { DEFAULT_TASK_QUEUE } from '../worker/index';
-import { InventoryError, loadInventory } from '../worker/inventory';
+import { InventoryError } from '../worker/inventory';
+import { InventoryFile } from '../worker/inventoryFile';
 import { buildReceiver, ROUTES } from './server';
 import { resolveWebhookSecrets } from './secrets';
 
@@ -46,7 +47,8 @@ export async function startReceiver(o: ReceiverMainOptions): Promise<RunningRece
   const env = o.env ?? process.env;
   const log = o.logger ?? receiverLogger(env);
   const taskQueue = o.taskQueue ?? DEFAULT_TASK_QUEUE;
-  const inventory = loadInventory(o.inventoryPath);
+  const inventoryFile = new InventoryFile(o.inventoryPath, (m) => log.warn(m));
+  const inventory = inventoryFile.current;
   if (!inventory.webhook)
     throw new InventoryError(
       'invalid',
@@ -62,7 +64,10 @@ export async function startReceiver(o: ReceiverMainOptions): Promise<RunningRece
     );
   });
   const app = buildReceiver({
-    inventory,
+    // Hosts and clusters as the file has them now; the webhook section and its secrets as at start.
+    get inventory() {
+      return inventoryFile.current;
+    },
     webhook,
     secrets,
     logger: log,

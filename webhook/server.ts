@@ -130,7 +130,8 @@ async function startRuns(
 }
 
 export function buildReceiver(o: ReceiverOptions) {
-  const { inventory, webhook, secrets, start } = o;
+  // o.inventory is read per request: the receiver's inventory file is re-read when it changes.
+  const { webhook, secrets, start } = o;
   const log = o.logger ?? pino({ level: 'silent' });
   const app = Fastify({
     loggerInstance: log,
@@ -203,7 +204,7 @@ export function buildReceiver(o: ReceiverOptions) {
       let plan: Plan;
       try {
         plan = planRecoveries(alerts, {
-          inventory,
+          inventory: o.inventory,
           webhook,
           system: source,
           receivedAt: arrival.get(request) ?? new Date().toISOString(),

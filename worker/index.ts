@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { createActivities, ActivityResources } from '../activities';
 import type { Inventory } from '../domain/inventory';
 import { runMetricsSinks } from '../metrics/runSink';
-import { loadInventory } from './inventory';
+import { InventoryFile } from './inventoryFile';
 import { activityLogContext, workerLogger } from './logging';
 import { resolveSecrets } from './secrets';
 
@@ -48,11 +48,19 @@ export interface SuccessoverWorker {
 export async function createWorker(opts: CreateWorkerOptions): Promise<SuccessoverWorker> {
   const log = opts.logger ?? workerLogger();
   const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
-  const inventory = loadInventory(opts.inventoryPath);
+  const inventoryFile = new InventoryFile(opts.inventoryPath, (m) => log.warn(m));
+  const inventory = inventoryFile.current;
   const secrets = resolveSecrets(inventory, opts.inventoryPath, opts.env ?? process.env);
   const resources = new ActivityResources();
   const activities = createActivities(
-    { inventory, secrets, temporal: { client: opts.client, taskQueue } },
+    {
+      get inventory() {
+        return inventoryFile.current;
+      },
+      inventoryFile,
+      secrets,
+      temporal: { client: opts.client, taskQueue },
+    },
     resources,
   );
   const activity = [activityLogContext];

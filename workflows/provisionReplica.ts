@@ -2,9 +2,10 @@
 // from the primary, wait until it has caught up, and prove its data equals another replica's at
 // one GTID position (DESIGN.md "Replica provisioning", seed 000 "Provisioning a New Replica").
 //
-// Nothing changes before step 3 (copy): a refusal leaves the target as it was. The copy may take
+// Nothing changes before step 4 (copy): a refusal leaves the target as it was (and the inventory:
+// a host the input added in step 2 is taken out again). The copy may take
 // hours and holds no cluster lock; only the short span "find the primary now -> start replication"
-// does (step 4). Until replication runs the target carries the copy's in-progress marker: it is a
+// does (step 5). Until replication runs the target carries the copy's in-progress marker: it is a
 // half-restored server, never a replica, and a retried or repeated copy wipes it and starts over.
 import {
   ApplicationFailure,
@@ -41,6 +42,7 @@ import {
   type ProvisionReplicaResult,
 } from '../domain/runbook';
 import { withLaterPosition } from '../domain/topology';
+import type { AddInventoryHostResult } from '../activities/inventory';
 import { acts, call, defaultOptions } from './activities';
 import { failureMessage, failureType, refused, Runbook } from './runbook';
 import { verifyInvariants } from './verify';
@@ -99,16 +101,63 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
   upsertSearchAttributes({ Cluster: [cluster], Runbook: [RUNBOOKS.provision] });
   // An upgrade window (workflows/window.ts), when this runbook takes one, is waited for here:
   // before anything is read or changed, and without the lock.
-
-  // 2. Inspect the cluster, the target and the donor, and refuse before anything changes.
   run.enterPhase('preflight', `provision ${host}`);
+
+  // 2. A host given in the input joins the worker's inventory, so every step below knows it.
+  // Until the copy changes the target, a refusal or failure takes it out again.
+  const added = input.newHost ? await addNewHost(run, input, input.newHost) : null;
+  const target = { touched: false };
+  try {
+    const r = await provision(run, input, target);
+    return added ? { ...r, inventory: added } : r;
+  } catch (e) {
+    if (added?.added && (!target.touched || failureType(e) === 'Refused'))
+      await CancellationScope.nonCancellable(() =>
+        run.step('remove host', host, () =>
+          call(acts.removeInventoryHost, `remove ${host} from ${added.inventoryFile}`, { cluster, host }),
+        ),
+      );
+    throw e;
+  }
+}
+
+async function addNewHost(
+  run: Runbook,
+  input: ProvisionReplicaRequest,
+  entry: NonNullable<ProvisionReplicaRequest['newHost']>,
+): Promise<AddInventoryHostResult> {
+  const { cluster, host } = input;
+  try {
+    return await run.step(
+      'add host',
+      host,
+      () =>
+        call(acts.addInventoryHost, `add ${host} to the inventory`, {
+          cluster,
+          host: { name: host, ...entry },
+        }),
+      (r) => (r.added ? `added to ${r.inventoryFile}` : `already in ${r.inventoryFile}, as given`),
+    );
+  } catch (e) {
+    if (failureType(e) === 'Refused') throw refused(RUNBOOKS.provision, cluster, [failureMessage(e)]);
+    throw e;
+  }
+}
+
+async function provision(
+  run: Runbook,
+  input: ProvisionReplicaRequest,
+  target: { touched: boolean },
+): Promise<ProvisionReplicaResult> {
+  const { cluster, host } = input;
+  // 3. Inspect the cluster, the target and the donor, and refuse before anything changes.
   const spec = await run.step('load cluster spec', undefined, () =>
     call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
   );
   const unknown = unknownTarget(spec, host);
   if (unknown) throw refused(RUNBOOKS.provision, cluster, [unknown]);
   const gtid = gtidOps(spec.flavor);
-  const [seen, target] = await Promise.all([
+  const [seen, targetFacts] = await Promise.all([
     run.step('discover', undefined, () =>
       call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
     ),
@@ -160,7 +209,7 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
     cluster: spec,
     topology: observed,
     request,
-    target,
+    target: targetFacts,
     donor: donorFacts,
     gtid,
   });
@@ -172,7 +221,7 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
   for (const p of elsewhere)
     warnings.push(`${p.name} was already unhealthy before the run (${p.problem}): not checked`);
 
-  // 3. Copy. No lock: a copy may take hours, and an emergency recovery must never wait for it.
+  // 4. Copy. No lock: a copy may take hours, and an emergency recovery must never wait for it.
   // While it copies, the target replicates from no one and (its binlog reset, its replica position
   // set only at the end) has an empty GTID state, so a runbook that runs meanwhile takes it for
   // unprovisioned and leaves it alone (domain/provision/unprovisioned.ts).
@@ -181,6 +230,7 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
     `${method} copy ${donor} → ${host} (${methodReason}). Bytes copied and the rate are the copy activity's heartbeat details, under Pending Activities: a workflow cannot read them.`,
   );
   let copy;
+  target.touched = true;
   try {
     copy = await run.step(
       'copy',
@@ -200,7 +250,7 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
     throw e;
   }
 
-  // 4. Start replication from the primary of NOW (it may have moved during the copy), under the
+  // 5. Start replication from the primary of NOW (it may have moved during the copy), under the
   // cluster lock so no successover moves it between the look and the start.
   run.enterPhase('start replication', `${host} from ${copy.gtidPosition}`);
   await lockWaiting(run, input);
@@ -244,7 +294,7 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
     );
   }
 
-  // 5. Wait until it has caught up, polling with a durable timer.
+  // 6. Wait until it has caught up, polling with a durable timer.
   run.enterPhase('catch-up', `${host} replicates from ${primary}`);
   const started = Date.now();
   await run.step(
@@ -259,7 +309,7 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
   );
   const catchUpMs = Date.now() - started;
 
-  // 6. Compare every table with another replica at one GTID position.
+  // 7. Compare every table with another replica at one GTID position.
   let checksum: ProvisionChecksumReport;
   if (input.verify === 'none') {
     checksum = { reference: null, position: null, equal: null, tables: [], skipped: 'verify: none' };
@@ -307,7 +357,7 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
     }
   }
 
-  // 7. Verify the invariants and return.
+  // 8. Verify the invariants and return.
   run.enterPhase('verify');
   const last = await run.step('find primary', undefined, () =>
     call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),

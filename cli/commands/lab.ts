@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { generateData } from '../../bench/datagen';
 import { facts, withRoot } from '../../lab/mariadb';
 import {
@@ -239,14 +240,23 @@ export function registerLab(program: Command): void {
       'add an empty host to the running lab (namespace, sshd, empty read-only mariadbd, no replication) for provisioning',
     )
     .option('--json', 'print the host as JSON')
+    .option(
+      '--no-inventory',
+      'leave it out of the lab inventory and print its entry: for `run provision --new-host` to add it',
+    )
     .option(dirOpt, dirHelp)
-    .action(async (name: string, o: { json?: boolean; dir?: string }) => {
-      const h = await labAddHost(name, { dir: o.dir, log: o.json ? undefined : (l) => console.error(l) });
+    .action(async (name: string, o: { json?: boolean; dir?: string; inventory: boolean }) => {
+      const h = await labAddHost(name, {
+        dir: o.dir,
+        inventory: o.inventory,
+        log: o.json ? undefined : (l) => console.error(l),
+      });
       const info = labState(o.dir)?.info;
+      const { name: _, ...entry } = h.entry;
       const notes = [
-        info?.temporal
-          ? `the lab's worker was restarted with the new inventory; any other worker started with ${info.inventory} must be restarted to see ${name}`
-          : `workers started with ${info?.inventory ?? 'the lab inventory'} must be restarted to see ${name}`,
+        o.inventory
+          ? `workers reading ${info?.inventory ?? 'the lab inventory'} know ${name} from their next activity (they re-read the file when it changes)`
+          : `not in the inventory: save the entry below as a file and run \`successover run provision --cluster lab --host ${name} --new-host FILE\``,
         ...(info?.alerting
           ? [
               `alerting: no mysqld_exporter for ${name} (not needed for provisioning; Prometheus does not watch it)`,
@@ -256,13 +266,18 @@ export function registerLab(program: Command): void {
       const { address, port, netns, pid } = h;
       if (o.json)
         return console.log(
-          JSON.stringify({ name, address, port, netns, pid, inventory: info?.inventory, notes }, null, 2),
+          JSON.stringify(
+            { name, address, port, netns, pid, inventory: info?.inventory, entry, notes },
+            null,
+            2,
+          ),
         );
       console.log(
         `added ${name}: ${address}:${port}${netns ? ` (namespace ${netns}, sshd with its own pinned host key)` : ''}, ` +
           'empty, read_only=ON, no replication: ready to be provisioned',
       );
       for (const n of notes) console.log(`  note: ${n}`);
+      if (!o.inventory) console.log(stringify(entry, { lineWidth: 0 }).trimEnd());
     });
   lab
     .command('load-data')

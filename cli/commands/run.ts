@@ -1,5 +1,7 @@
 // `successover run planned|provision`: start a runbook, wait, print the timeline (or JSON).
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parse } from 'yaml';
 import { formatCopyResult } from '../../domain/provision/progress';
 import type { PlannedSuccessoverResult, ProvisionReplicaResult, TimelineStep } from '../../domain/runbook';
 import {
@@ -70,8 +72,32 @@ interface ProvisionOptions {
   maxLag?: string;
   catchUpTimeout?: string;
   copyTimeout?: string;
+  newHost?: string;
   taskQueue?: string;
   json?: boolean;
+}
+
+/**
+ * `--new-host FILE`: the host's inventory entry in YAML, as it would go under the cluster's hosts
+ * (its name optional, and then --host's). Read here; the run checks it against the cluster.
+ */
+function readNewHost(file: string, host: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`--new-host ${file}: ${(e as Error).message}`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new Error(
+      `--new-host ${file}: expected one host entry (address, port, ssh: {hostKey}, service), as under the cluster's hosts in the inventory`,
+    );
+  const { name, ...entry } = doc as Record<string, unknown>;
+  if (name !== undefined && name !== host)
+    throw new Error(
+      `--new-host ${file} names the host ${String(name)}, but --host is ${host}: make them equal`,
+    );
+  return entry;
 }
 
 function registerProvision(run: Command): void {
@@ -79,7 +105,10 @@ function registerProvision(run: Command): void {
     .command('provision')
     .description('provision a replica: copy a backup from a donor to an empty host, replicate, verify')
     .requiredOption('--cluster <name>', 'cluster from the inventory')
-    .requiredOption('--host <name>', 'the host to provision (in the inventory, its server empty)')
+    .requiredOption(
+      '--host <name>',
+      'the host to provision (in the inventory, or given with --new-host; its server empty)',
+    )
     .option('--donor <host>', 'server to copy from (default: the healthy replica lagging least)')
     .option('--method <logical|physical>', 'copy method (default: by data size, physical from 1 GiB)')
     .option('--wipe', 'drop what the host holds instead of refusing')
@@ -88,6 +117,10 @@ function registerProvision(run: Command): void {
     .option('--max-lag <seconds>', 'lag at which the new replica counts as caught up (default 1)')
     .option('--catch-up-timeout <seconds>', 'bound on the wait for the catch-up')
     .option('--copy-timeout <seconds>', 'bound on one attempt of the copy')
+    .option(
+      '--new-host <file>',
+      'a host not in the inventory yet: its entry in YAML (address, port, ssh.hostKey, service); the worker adds it to its inventory file',
+    )
     .option('--task-queue <name>', 'task queue of the workers')
     .option('--json', 'print the result as JSON')
     .action(async (o: ProvisionOptions) => {
@@ -103,6 +136,7 @@ function registerProvision(run: Command): void {
         ...(o.maxLag !== undefined ? { maxLagSeconds: number(o.maxLag) } : {}),
         ...(o.catchUpTimeout !== undefined ? { catchUpTimeoutSeconds: number(o.catchUpTimeout) } : {}),
         ...(o.copyTimeout !== undefined ? { copyTimeoutSeconds: number(o.copyTimeout) } : {}),
+        ...(o.newHost ? { newHost: readNewHost(o.newHost, o.host) } : {}),
       });
       await runAndPrint<ProvisionReplicaResult>(
         {
@@ -138,6 +172,10 @@ function printProvision(r: ProvisionReplicaResult): void {
       ? `  data not compared: ${c.skipped}`
       : `  ${c.tables.length} tables ${c.equal ? 'equal' : 'DIFFER'} to ${c.reference}'s at ${c.position}`,
   );
+  if (r.inventory)
+    console.log(
+      `  ${r.host} ${r.inventory.added ? 'was added to' : 'was already in'} the worker's inventory ${r.inventory.inventoryFile}`,
+    );
   printTimeline(r.timeline);
   for (const w of r.warnings) console.log(`  warning: ${w}`);
 }

@@ -69,7 +69,7 @@ export type ProvisionPreflight =
 export function unknownTarget(cluster: Cluster, host: string): string | undefined {
   const names = cluster.hosts.map((h) => h.name);
   if (names.includes(host)) return undefined;
-  return `unknown host "${host}": cluster ${cluster.name} has ${names.join(', ')}; add it to the inventory's hosts (address, port, ssh.hostKey) and restart the worker`;
+  return `unknown host "${host}": cluster ${cluster.name} has ${names.join(', ')}; add it to the inventory's hosts (address, port, ssh.hostKey; workers re-read the file), or give its entry as newHost`;
 }
 
 export function preflightProvision(input: {

@@ -4,7 +4,8 @@
 // half-restored server that is no replica, and a fresh worker completes the run with checksums
 // equal. Workers run as separate processes so a test can SIGKILL one as a crash would.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
@@ -17,7 +18,9 @@ import {
   type ProvisionReplicaInput,
   type ProvisionReplicaResult,
 } from '../../domain/runbook';
+import { findCluster } from '../../domain/inventory';
 import { labAddHost } from '../../lab/index';
+import { loadInventory } from '../../worker/inventory';
 import type { LabHost } from '../../lab/types';
 import { plannedSuccessover, provisionReplica } from '../../workflows';
 import { query, slaveStatus, startLab, type LabFixture } from './labFixture';
@@ -51,6 +54,7 @@ beforeAll(async () => {
   writer = await labWriter(lab);
   await writer.start();
   db4 = await labAddHost('db4', { dir: lab.dir });
+  addedSockets.set('db4', db4.socket);
   await settled();
 });
 afterEach(async () => {
@@ -63,9 +67,14 @@ afterAll(async () => {
   rmSync(logDir, { recursive: true, force: true });
 });
 
-/** db4 is not in lab.info (added after labUp): its own socket. */
-async function onDb4(sql: string, values: unknown[] = []): Promise<RowDataPacket[]> {
-  const c = await createConnection({ socketPath: db4.socket, user: 'root', connectTimeout: 2000 });
+/** Hosts added after labUp (db4, db5) are not in lab.info: their own sockets. */
+const addedSockets = new Map<string, string>();
+async function onAdded(host: string, sql: string, values: unknown[] = []): Promise<RowDataPacket[]> {
+  const c = await createConnection({
+    socketPath: addedSockets.get(host),
+    user: 'root',
+    connectTimeout: 2000,
+  });
   try {
     const [rows] = await c.query<RowDataPacket[]>(sql, values);
     return rows;
@@ -74,7 +83,9 @@ async function onDb4(sql: string, values: unknown[] = []): Promise<RowDataPacket
   }
 }
 
-const on = (host: string, sql: string) => (host === 'db4' ? onDb4(sql) : query(lab.info, host, sql));
+const onDb4 = (sql: string, values: unknown[] = []) => onAdded('db4', sql, values);
+const on = (host: string, sql: string) =>
+  addedSockets.has(host) ? onAdded(host, sql) : query(lab.info, host, sql);
 
 async function waitFor<T>(
   what: string | (() => string),
@@ -318,6 +329,60 @@ describe('provision-replica on the netns lab', () => {
     console.log(
       `killed the worker a third into the copy; done ${Date.now() - killedAt} ms later (attempt 2: ${r.bytes} bytes, ${r.copyMs} ms)`,
     );
+  });
+
+  test('a host given in the input (newHost): checked, written to the worker inventory, taken out on a refusal, then provisioned', async () => {
+    const client = await testClient();
+    const taskQueue = `provision-${randomUUID()}`;
+    const worker = await startWorkerProcess(workerOptions(taskQueue));
+    const db5 = await labAddHost('db5', { dir: lab.dir, inventory: false });
+    addedSockets.set('db5', db5.socket);
+    const { name: _, ...entry } = db5.entry;
+    const hostsInFile = () => findCluster(loadInventory(lab.info.inventory), 'lab').hosts.map((h) => h.name);
+    const before = readFileSync(lab.info.inventory, 'utf8');
+    expect(hostsInFile()).toEqual(['db1', 'db2', 'db3', 'db4']);
+
+    // A key of no host of the cluster, but not db5's: the login proves it wrong; nothing is written.
+    const stranger = join(logDir, 'stranger');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
+    const strangerKey = readFileSync(`${stranger}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    const r1 = await refusal(client, taskQueue, {
+      host: 'db5',
+      newHost: { ...entry, ssh: { ...entry.ssh!, hostKey: strangerKey } },
+    });
+    expect(r1.type).toBe('Refused');
+    expect(r1.message).toMatch(
+      /^provision-replica on lab refused, nothing was changed: newHost db5: ssh db5 .*host key mismatch/,
+    );
+    expect(readFileSync(lab.info.inventory, 'utf8')).toBe(before);
+
+    // The right entry with a donor the preflight refuses: db5 was in the inventory during the run
+    // (the refusal lists it), and is out of it again.
+    const r2 = await refusal(client, taskQueue, { host: 'db5', newHost: entry, donor: 'db9' });
+    expect(r2.message).toMatch(/unknown donor "db9": cluster lab has db1, db2, db3, db4, db5/);
+    expect(hostsInFile()).toEqual(['db1', 'db2', 'db3', 'db4']);
+    expect(await hostState('db5')).toMatchObject({ source: null, gtid: '|', marker: false });
+
+    const r = await (await start(client, taskQueue, { host: 'db5', newHost: entry })).result();
+    expect(r).toMatchObject({
+      ok: true,
+      host: 'db5',
+      primary: 'db1',
+      inventory: { added: true, inventoryFile: lab.info.inventory },
+    });
+    expect(r.checksum.equal).toBe(true);
+    expect(r.topology.find((n) => n.name === 'db5')).toMatchObject({ role: 'replica', source: 'db1' });
+    expect(hostsInFile()).toEqual(['db1', 'db2', 'db3', 'db4', 'db5']);
+    expect(findCluster(loadInventory(lab.info.inventory), 'lab').hosts[4]).toEqual(db5.entry);
+    // The worker that started with four hosts did it all: it re-read the file, no restart.
+    expect(
+      await Promise.race([worker.exited, new Promise((res) => setTimeout(() => res('running'), 10))]),
+    ).toBe('running');
+    // Given again, the entry is there already: nothing is added, and the refusal (db5 replicates
+    // now) leaves in the inventory what this run did not add.
+    const r3 = await refusal(client, taskQueue, { host: 'db5', newHost: entry });
+    expect(r3.message).toMatch(/db5 already replicates from the primary db1/);
+    expect(hostsInFile()).toEqual(['db1', 'db2', 'db3', 'db4', 'db5']);
   });
 
   test('no acknowledged write was lost, and db4 has them all', async () => {

@@ -44,7 +44,7 @@ describe('preflightProvision: everything refused before the copy changes anythin
 
   test('a target outside the cluster is refused before it is inspected', () => {
     const want =
-      'unknown host "db9": cluster r2d2 has db1, db2, db3, db4; add it to the inventory\'s hosts (address, port, ssh.hostKey) and restart the worker';
+      'unknown host "db9": cluster r2d2 has db1, db2, db3, db4; add it to the inventory\'s hosts (address, port, ssh.hostKey; workers re-read the file), or give its entry as newHost';
     expect(unknownTarget(fourHosts(), 'db9')).toBe(want);
     expect(unknownTarget(fourHosts(), 'db4')).toBeUndefined();
     expect(refusals(run({ request: { host: 'db9' }, target: undefined }))).toEqual([want]);

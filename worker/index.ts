@@ -80,6 +80,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Successov
       activities,
       ...code,
       sinks: runMetricsSinks(),
+      // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout by default: a copy's bytes
+      // and phase reached the UI (Pending Activities) every 12 s. Once a second is cheap and live.
+      maxHeartbeatThrottleInterval: '1 second',
     });
   } catch (e) {
     await resources.close();

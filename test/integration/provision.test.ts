@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import type { Writer } from '../../bench/writer';
 import { failureReason } from '../../cli/runbooks';
@@ -184,6 +185,23 @@ async function expectBigEqual(): Promise<void> {
   expect(Number(n.n)).toBe(BIG_ROWS);
 }
 
+/** The distinct bytesCopied figures the copy's heartbeat details showed while the run went on. */
+async function watchCopyProgress(handle: WorkflowHandle<typeof provisionReplica>): Promise<number[]> {
+  const seen: number[] = [];
+  for (;;) {
+    const d = await handle.describe().catch(() => undefined);
+    if (!d || d.status.name !== 'RUNNING') return seen;
+    for (const a of d.raw.pendingActivities ?? []) {
+      const payload = a.heartbeatDetails?.payloads?.[0];
+      if (a.activityType?.name !== 'copyBackup' || !payload) continue;
+      const bytes =
+        (defaultPayloadConverter.fromPayload(payload) as { bytesCopied?: number }).bytesCopied ?? 0;
+      if (bytes > 0 && bytes !== seen.at(-1)) seen.push(bytes);
+    }
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
 function expectResult(r: ProvisionReplicaResult): void {
   expect(r).toMatchObject({ ok: true, cluster: 'lab', host: 'db4', primary: 'db1', method: 'logical' });
   expect(['db2', 'db3']).toContain(r.donor);
@@ -271,7 +289,14 @@ describe('provision-replica on the netns lab', () => {
     const errorsBefore = writer?.errors ?? 0;
     const ackedBefore = writer?.acked.length ?? 0;
     const t0 = Date.now();
-    const r = await (await start(client, taskQueue, { host: 'db4', method: 'logical' })).result();
+    const handle = await start(client, taskQueue, { host: 'db4', method: 'logical' });
+    const progress = watchCopyProgress(handle);
+    const r = await handle.result();
+    // What the UI shows under Pending Activities while the copy runs: new figures every second or
+    // so, not one per 12 s (the SDK's default heartbeat throttle at a 15 s heartbeat timeout).
+    const seen = await progress;
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expectResult(r);
     await expectReplicaOfDb1();
     await expectBigEqual();

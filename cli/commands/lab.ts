@@ -256,7 +256,7 @@ export function registerLab(program: Command): void {
       const notes = [
         o.inventory
           ? `workers reading ${info?.inventory ?? 'the lab inventory'} know ${name} from their next activity (they re-read the file when it changes)`
-          : `not in the inventory: save the entry below as a file and run \`successover run provision --cluster lab --host ${name} --new-host FILE\``,
+          : `not in the inventory: its entry (on stdout) as a file goes to \`successover run provision --cluster lab --host ${name} --new-host FILE\``,
         ...(info?.alerting
           ? [
               `alerting: no mysqld_exporter for ${name} (not needed for provisioning; Prometheus does not watch it)`,
@@ -272,11 +272,13 @@ export function registerLab(program: Command): void {
             2,
           ),
         );
-      console.log(
+      // Without the inventory, stdout is the entry alone: `lab add-host db4 --no-inventory > db4.yaml`.
+      const say = o.inventory ? console.log : console.error;
+      say(
         `added ${name}: ${address}:${port}${netns ? ` (namespace ${netns}, sshd with its own pinned host key)` : ''}, ` +
           'empty, read_only=ON, no replication: ready to be provisioned',
       );
-      for (const n of notes) console.log(`  note: ${n}`);
+      for (const n of notes) say(`  note: ${n}`);
       if (!o.inventory) console.log(stringify(entry, { lineWidth: 0 }).trimEnd());
     });
   lab

@@ -306,7 +306,7 @@ describe('lab add-host, loopback mode (HAProxy) with the Temporal hook', () => {
     expect((await adminQuery(lab, 'db3', 'SELECT @@read_only AS ro'))[0].ro).toBe(1);
   });
 
-  it('lab down stops every process, the restarted ones included', async () => {
+  it('lab down stops every process, the restarted mariadbd and the worker included', async () => {
     await lab.down();
     expect(processesOf(lab.dir)).toEqual([]);
   });

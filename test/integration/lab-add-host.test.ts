@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { SshPool } from '../../activities/ssh';
-import { findCluster, type Host } from '../../domain/inventory';
+import { parse } from 'yaml';
+import { findCluster, HostSchema, type Host } from '../../domain/inventory';
 import { labAddHost, labDown, labKill, labStart, labState, labStatus } from '../../lab/index';
 import { haproxyCommand } from '../../lab/runtimeApi';
 import { loadInventory } from '../../worker/inventory';
@@ -258,7 +259,7 @@ describe('lab add-host, loopback mode (HAProxy) with the Temporal hook', () => {
     const st = labState(lab.dir);
     const worker = st?.processes.find((p) => p.role === 'worker');
     expect(worker && alive(worker.pid)).toBe(true);
-    // The worker is up before it is restarted (its log says so).
+    // The worker is up before the host is added (its log says so).
     const log = join(lab.dir, 'temporal', 'worker.log');
     await until(
       'the lab worker to start',
@@ -295,6 +296,31 @@ describe('lab add-host, loopback mode (HAProxy) with the Temporal hook', () => {
     expect(labState(lab.dir)?.processes.find((p) => p.role === 'worker')?.pid).toBe(worker?.pid);
     expect(alive(worker!.pid)).toBe(true);
     expect(readFileSync(log, 'utf8')).not.toMatch(/worker stopped/);
+  });
+
+  it('--no-inventory: stdout is the entry alone, for run provision --new-host; the inventory is left as it was', async () => {
+    const before = readFileSync(lab.info.inventory, 'utf8');
+    const out = sh(
+      process.execPath,
+      'bin/successover.js',
+      'lab',
+      'add-host',
+      'db9',
+      '--no-inventory',
+      '--dir',
+      lab.dir,
+    );
+    const entry = parse(out) as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      address: '127.0.0.1',
+      port: lab.info.hosts[0].port + 3,
+      dataCenter: 'lab',
+    });
+    expect(entry).not.toHaveProperty('name');
+    expect(HostSchema.safeParse({ name: 'db9', ...entry }).success).toBe(true);
+    expect(readFileSync(lab.info.inventory, 'utf8')).toBe(before);
+    const [v] = await adminQuery(lab, 'db9', 'SELECT @@read_only AS ro, @@gtid_current_pos AS cur');
+    expect(v).toEqual({ ro: 1, cur: '' });
   });
 
   it('its scripts stop and start it locally (loopback mode has no sshd)', async () => {

@@ -5,7 +5,8 @@ import type { Cluster } from './inventory';
 import type { GtidOps } from './gtid';
 import { isUnprovisioned, notRepointed, UNPROVISIONED } from './provision/unprovisioned';
 import { rankCandidates, type Ranking } from './ranking';
-import { compareVersions, replicationHealthy, writableNodes, type Topology } from './topology';
+import { replicationHealthy, writableNodes, type Topology } from './topology';
+import { isOlder } from './version';
 
 /** The fields of a dialect's long-transaction row that preflight reports. */
 export interface LongTransaction {
@@ -128,7 +129,7 @@ export function preflightPlanned(input: {
       );
     for (const other of topology.nodes) {
       if (!other.version || !targetNode.version || other.name === target) continue;
-      if (compareVersions(targetNode.version, other.version) < 0)
+      if (isOlder(targetNode.version, other.version))
         refusals.push(
           `${target} runs ${targetNode.version}, older than ${other.name}'s ${other.version}: promoting it would downgrade the primary; upgrade it first`,
         );

@@ -56,18 +56,6 @@ export function replicationHealthy(n: NodeState, source: string): string | undef
   return undefined;
 }
 
-/** Compares dotted version numbers ("10.11.6-MariaDB-log" vs "10.6.18"): <0, 0, >0. */
-export function compareVersions(a: string, b: string): number {
-  const nums = (v: string) => (v.match(/^\d+(\.\d+)*/)?.[0] ?? '0').split('.').map(Number);
-  const x = nums(a);
-  const y = nums(b);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
 /**
  * The topology with one node's GTID facts replaced by a later reading. Errant detection needs
  * the primary read AFTER the replicas: under write load a replica read after the primary holds

@@ -5,7 +5,8 @@
 import type { GtidOps } from '../gtid';
 import type { Cluster } from '../inventory';
 import { findPrimary } from '../preflight';
-import { compareVersions, type Topology } from '../topology';
+import type { Topology } from '../topology';
+import { isOlder } from '../version';
 import { chooseDonor, type DonorCandidate } from './donor';
 import { chooseMethod, DEFAULT_PROVISION_POLICY, type ProvisionMethod, type ProvisionPolicy } from './method';
 import { formatBytes } from './progress';
@@ -209,7 +210,7 @@ export function preflightProvision(input: {
 
   // Versions: a replica older than its primary may not apply what the primary writes.
   const primaryVersion = topology.nodes.find((n) => n.name === primary)?.version;
-  if (target.version && primaryVersion && compareVersions(target.version, primaryVersion) < 0)
+  if (target.version && primaryVersion && isOlder(target.version, primaryVersion))
     warnings.push(
       `${host} runs ${target.version}, older than the primary's ${primaryVersion}: replication from a newer primary is not guaranteed`,
     );

@@ -11,7 +11,7 @@ import type {
   CompatSeverity,
   TargetVersion,
 } from './facts';
-import { compareVersions, crosses, parseVersion, series } from './version';
+import { compareVersions, crosses, parseVersion, series } from '../version';
 import {
   REPLICATION_RULES,
   knowledgeFor,
@@ -29,7 +29,7 @@ export type {
   CompatSeverity,
   TargetVersion,
 } from './facts';
-export { compareVersions, crosses, parseVersion, series } from './version';
+export { compareVersions, crosses, parseVersion, series } from '../version';
 
 const FLAVOR_NAME: Record<Flavor, string> = { mariadb: 'MariaDB', mysql: 'MySQL' };
 const SEVERITY_ORDER: Record<CompatSeverity, number> = { blocking: 0, warning: 1, info: 2 };

@@ -7,6 +7,7 @@ import {
   type CompatFacts,
   type CompatFinding,
 } from '../../domain/upgrade/compat';
+import { isOlder } from '../../domain/version';
 import { MARIADB } from '../../domain/upgrade/versions/mariadb';
 import { MYSQL } from '../../domain/upgrade/versions/mysql';
 import { REPLICATION_RULES, watchedWords, type FlavorKnowledge } from '../../domain/upgrade/versions';
@@ -47,6 +48,11 @@ describe('versions', () => {
     expect(compareVersions('10.6.18-MariaDB-log', '10.11.2')).toBeLessThan(0);
     expect(compareVersions('10.11.19-MariaDB-0+deb12u1', '10.11.6-MariaDB')).toBeGreaterThan(0);
     expect(compareVersions('8.0.36-0ubuntu0.22.04.1', '8.4.3')).toBeLessThan(0);
+    // What the preflights use: a string that is no version is never "older", and never throws.
+    expect(isOlder('10.6.18-MariaDB', '10.11.2-MariaDB')).toBe(true);
+    expect(isOlder('10.11.2-MariaDB', '10.11.2-MariaDB-log')).toBe(false);
+    expect(isOlder('unknown', '10.11.2')).toBe(false);
+    expect(isOlder('10.11.2', '')).toBe(false);
     expect(compareVersions('11.4.5-MariaDB-log', '11.4.5')).toBe(0);
     expect(compareVersions('8.0', '8.0.0')).toBe(0);
   });

@@ -31,6 +31,18 @@ export function compareVersions(a: string, b: string): number {
   return x.major - y.major || x.minor - y.minor || x.patch - y.patch;
 }
 
+/**
+ * Whether a is an older release than b. False when either is no version: a preflight refuses or
+ * warns on what it knows, and a throw in workflow code would fail the workflow task, not the run.
+ */
+export function isOlder(a: string, b: string): boolean {
+  try {
+    return compareVersions(a, b) < 0;
+  } catch {
+    return false;
+  }
+}
+
 /** The release series ("10.11", "8.0"): what upgrade notes are written against. */
 export function series(version: string): string {
   const v = parseVersion(version);

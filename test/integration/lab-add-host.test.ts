@@ -1,7 +1,6 @@
 // `lab add-host`: an empty host joins a running lab (as provisioning finds a fresh server), and
 // every host's mariadbd can be stopped and started over SSH by the scripts the inventory names.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { SshPool } from '../../activities/ssh';
@@ -11,49 +10,11 @@ import { labAddHost, labDown, labKill, labStart, labState, labStatus } from '../
 import { haproxyCommand } from '../../lab/runtimeApi';
 import { loadInventory } from '../../worker/inventory';
 import { query, slaveStatus, startLab, type LabFixture } from './labFixture';
+import { alive, linkNames, netnsNames, processesOf, sh, until } from './system';
 
 const isRoot = process.getuid?.() === 0;
-const sh = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-const netnsOf = (prefix: string) =>
-  sh('ip', 'netns', 'list')
-    .split('\n')
-    .map((l) => l.split(' ')[0])
-    .filter((n) => n.startsWith(`${prefix}-`));
-const linksOf = (prefix: string) =>
-  sh('ip', '-o', 'link', 'show')
-    .split('\n')
-    .map((l) => l.split(': ')[1]?.split('@')[0])
-    .filter((n) => n?.startsWith(`${prefix}-`));
-const alive = (pid: number) => {
-  try {
-    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-/** Live processes whose command line mentions `marker` (the lab dir). */
-const processesOf = (marker: string) =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return alive(Number(p)) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
-      } catch {
-        return false;
-      }
-    });
 const pidFile = (lab: LabFixture, host: string) =>
   Number(readFileSync(join(lab.dir, host, 'mysqld.pid'), 'utf8').trim());
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The lab's admin account over TCP, from the root namespace (as a worker connects). */
 async function adminQuery(lab: LabFixture, host: string, sql: string): Promise<RowDataPacket[]> {
@@ -224,18 +185,18 @@ const inventoryHost = (lab: LabFixture, name: string): Host => {
         `network namespace ${lab.prefix}-db5 exists and this lab did not make it`,
       );
       expect(existsSync(join(lab.dir, 'db5'))).toBe(false);
-      expect(netnsOf(lab.prefix)).toHaveLength(5);
+      expect(netnsNames(lab.prefix)).toHaveLength(5);
     } finally {
       sh('ip', 'netns', 'del', `${lab.prefix}-db5`);
     }
-    expect(netnsOf(lab.prefix)).toHaveLength(4);
+    expect(netnsNames(lab.prefix)).toHaveLength(4);
   });
 
   it('lab down removes the added host too: no namespace, link or process is left', async () => {
     const pids = [pidFile(lab, 'db4'), pidFile(lab, 'db2')];
     expect(await labDown({ dir: lab.dir })).toEqual({ removed: true });
-    expect(netnsOf(lab.prefix)).toEqual([]);
-    expect(linksOf(lab.prefix)).toEqual([]);
+    expect(netnsNames(lab.prefix)).toEqual([]);
+    expect(linkNames(lab.prefix)).toEqual([]);
     expect(processesOf(lab.dir)).toEqual([]);
     for (const p of pids) expect(alive(p)).toBe(false);
   });

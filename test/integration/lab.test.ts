@@ -1,54 +1,12 @@
 // The lab itself: a real topology in both modes, and `lab down` removing exactly what `lab up` made.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labHeal, labKill, labPartition, labStart, labStatus, labUp } from '../../lab/index';
 import { appConnection, query, slaveStatus, startLab, uniquePrefix, type LabFixture } from './labFixture';
+import { alive, linkNames, netnsNames, processesOf, sh, until } from './system';
 
 const isRoot = process.getuid?.() === 0;
-const sh = (...argv: string[]) => execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-const netnsList = () =>
-  sh('ip', 'netns', 'list')
-    .split('\n')
-    .map((l) => l.split(' ')[0])
-    .filter(Boolean)
-    .sort();
-const links = () =>
-  sh('ip', '-o', 'link', 'show')
-    .split('\n')
-    .map((l) => l.split(': ')[1]?.split('@')[0])
-    .filter(Boolean)
-    .sort();
-/** Alive and not a zombie. */
-const alive = (pid: number) => {
-  try {
-    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-/** Pids whose command line mentions `marker` (the lab dir). */
-const processesOf = (marker: string) =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
-      } catch {
-        return false;
-      }
-    });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 (isRoot ? describe : describe.skip)('lab, netns mode', () => {
   let lab: LabFixture;
@@ -62,7 +20,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     sh('ip', 'netns', 'add', unrelatedNs);
     dir = mkdtempSync(join(tmpdir(), 'solab-'));
     writeFileSync(join(dir, 'keep-me.txt'), 'not the lab\n');
-    before = { netns: netnsList(), links: links() };
+    before = { netns: netnsNames(), links: linkNames() };
     lab = await startLab({ dir });
   });
 
@@ -136,7 +94,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     await expect(labUp({ dir, prefix: lab.prefix, subnet: lab.subnet, temporal: false })).rejects.toThrow(
       /already up/,
     );
-    expect(netnsList().filter((n) => n.startsWith(`${lab.prefix}-`))).toHaveLength(3);
+    expect(netnsNames().filter((n) => n.startsWith(`${lab.prefix}-`))).toHaveLength(3);
   });
 
   it('refuses to build over a namespace it did not make, and leaves it alone', async () => {
@@ -148,8 +106,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
       await expect(labUp({ dir: other, prefix, subnet: '10.99.254.0/24', temporal: false })).rejects.toThrow(
         /did not make:[\s\S]*namespace .*-db1 exists/,
       );
-      expect(netnsList().filter((n) => n.startsWith(`${prefix}-`))).toEqual([squatter]);
-      expect(links().filter((n) => n.startsWith(`${prefix}-`))).toEqual([]);
+      expect(netnsNames().filter((n) => n.startsWith(`${prefix}-`))).toEqual([squatter]);
+      expect(linkNames().filter((n) => n.startsWith(`${prefix}-`))).toEqual([]);
       expect(readdirSync(other)).toEqual([]);
     } finally {
       sh('ip', 'netns', 'del', squatter);
@@ -213,7 +171,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     const made = lab.info.hosts.map((h) => h.pid);
     expect(await labDown({ dir })).toEqual({ removed: true });
     // Nothing of ours is left, and nothing that existed before is gone.
-    const after = { netns: netnsList(), links: links() };
+    const after = { netns: netnsNames(), links: linkNames() };
     expect(after.netns.filter((n) => n.startsWith(`${lab.prefix}-`))).toEqual([]);
     expect(after.links.filter((n) => n.startsWith(`${lab.prefix}-`))).toEqual([]);
     // Other test files' labs (prefix sot + 4) come and go meanwhile: they are not checked.

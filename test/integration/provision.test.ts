@@ -5,7 +5,7 @@
 // equal. Workers run as separate processes so a test can SIGKILL one as a crash would.
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
@@ -27,7 +27,7 @@ import { plannedSuccessover, provisionReplica } from '../../workflows';
 import { query, slaveStatus, startLab, type LabFixture } from './labFixture';
 import { testClient } from './temporal';
 import { testEnv } from './testEnv';
-import { labWriter, releaseDeadWorker, startWorkerProcess, stopWorkerProcesses } from './workerProcess';
+import { labWriter, releaseDeadWorker, startWorkerProcess, tearDownAfterTests } from './workerProcess';
 
 /** Rows of ~1 kB in app.big: enough that the copy streams for seconds, so a kill lands inside it. */
 const BIG_ROWS = 150_000;
@@ -58,15 +58,7 @@ beforeAll(async () => {
   addedSockets.set('db4', db4.socket);
   await settled();
 });
-afterEach(async () => {
-  await stopWorkerProcesses();
-});
-afterAll(async () => {
-  await writer?.stop();
-  await stopWorkerProcesses();
-  await lab?.down();
-  rmSync(logDir, { recursive: true, force: true });
-});
+tearDownAfterTests(() => ({ writer, lab, logDir }));
 
 /** Hosts added after labUp (db4, db5) are not in lab.info: their own sockets. */
 const addedSockets = new Map<string, string>();

@@ -3,7 +3,7 @@
 // with the invariants holding and no acknowledged write lost. The direction alternates
 // (db1 → db2, db2 → db1, ...) on one lab, so every case starts from a healthy cluster.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writer } from '../../bench/writer';
@@ -16,7 +16,7 @@ import {
   labWriter,
   releaseDeadWorker,
   startWorkerProcess,
-  stopWorkerProcesses,
+  tearDownAfterTests,
   type WorkerProcessOptions,
 } from './workerProcess';
 
@@ -50,15 +50,7 @@ beforeAll(async () => {
   writer = await labWriter(lab);
   await writer.start();
 });
-afterEach(async () => {
-  await stopWorkerProcesses();
-});
-afterAll(async () => {
-  await writer?.stop();
-  await stopWorkerProcesses();
-  await lab?.down();
-  rmSync(logDir, { recursive: true, force: true });
-});
+tearDownAfterTests(() => ({ writer, lab, logDir }));
 
 function workerOptions(taskQueue: string, failpoints?: string): WorkerProcessOptions {
   return {

@@ -4,7 +4,7 @@
 // acknowledged write lost. No production code is involved in choosing the moment: the kill lands
 // wherever the query finds the run, so it may hit the step's activity or the workflow task after.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -19,7 +19,7 @@ import {
   labWriter,
   releaseDeadWorker,
   startWorkerProcess,
-  stopWorkerProcesses,
+  tearDownAfterTests,
   waitForStep,
   type WorkerProcessOptions,
 } from './workerProcess';
@@ -37,15 +37,7 @@ beforeAll(async () => {
   writer = await labWriter(lab);
   await writer.start();
 });
-afterEach(async () => {
-  await stopWorkerProcesses();
-});
-afterAll(async () => {
-  await writer?.stop();
-  await stopWorkerProcesses();
-  await lab?.down();
-  rmSync(logDir, { recursive: true, force: true });
-});
+tearDownAfterTests(() => ({ writer, lab, logDir }));
 
 function workerOptions(taskQueue: string): WorkerProcessOptions {
   return {

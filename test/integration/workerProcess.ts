@@ -4,7 +4,7 @@
 // the test process (pdeathsig) and tracked, so stopWorkerProcesses() and a crashed jest both
 // leave none behind.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Writer } from '../../bench/writer';
@@ -130,6 +130,24 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
 /** Kills every worker process still running (afterEach/afterAll). */
 export async function stopWorkerProcesses(): Promise<void> {
   await Promise.all([...running].map((w) => w.kill()));
+}
+
+/**
+ * The teardown of a test file whose workers run as processes beside a lab and a writer: workers
+ * killed after each test (a failed one included); after all, the writer, the lab and the log dir.
+ * `state` is read at teardown, so the file's variables may be set (or cleared) meanwhile.
+ */
+export function tearDownAfterTests(
+  state: () => { writer?: Writer; lab?: LabFixture; logDir?: string },
+): void {
+  afterEach(stopWorkerProcesses);
+  afterAll(async () => {
+    const { writer, lab, logDir } = state();
+    await writer?.stop();
+    await stopWorkerProcesses();
+    await lab?.down();
+    if (logDir) rmSync(logDir, { recursive: true, force: true });
+  });
 }
 
 // Shared by the resumability tests (resume*.test.ts): where a run is, whether the cluster ended

@@ -26,8 +26,14 @@ import type { LabHost } from '../../lab/types';
 import { plannedSuccessover, provisionReplica } from '../../workflows';
 import { query, slaveStatus, startLab, type LabFixture } from './labFixture';
 import { testClient } from './temporal';
-import { testEnv } from './testEnv';
-import { labWriter, releaseDeadWorker, startWorkerProcess, tearDownAfterTests } from './workerProcess';
+import {
+  labWriter,
+  releaseDeadWorker,
+  startWorkerProcess,
+  tearDownAfterTests,
+  labWorkerOptions,
+  startedAttempt,
+} from './workerProcess';
 
 /** Rows of ~1 kB in app.big: enough that the copy streams for seconds, so a kill lands inside it. */
 const BIG_ROWS = 150_000;
@@ -118,16 +124,7 @@ async function hostState(host: string) {
   };
 }
 
-function workerOptions(taskQueue: string) {
-  return {
-    inventory: lab.info.inventory,
-    taskQueue,
-    address: testEnv('address'),
-    namespace: testEnv('namespace'),
-    bundle: testEnv('bundle'),
-    logFile: join(logDir, `${taskQueue}.log`),
-  };
-}
+const workerOptions = (taskQueue: string) => labWorkerOptions(lab, logDir, taskQueue);
 
 async function start(
   client: Client,
@@ -335,14 +332,7 @@ describe('provision-replica on the netns lab', () => {
     await expectBigEqual();
     expect(writer?.errors).toBe(errorsBefore);
 
-    const events = (await handle.fetchHistory()).events ?? [];
-    const scheduled = events.find(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'copyBackup',
-    );
-    const started = events.find(
-      (e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled?.eventId),
-    );
-    expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
+    expect(await startedAttempt(handle, 'copyBackup')).toBe(2);
     console.log(
       `killed the worker a third into the copy; done ${Date.now() - killedAt} ms later (attempt 2: ${r.bytes} bytes, ${r.copyMs} ms)`,
     );

@@ -11,13 +11,13 @@ import { plannedSuccessover } from '../../workflows';
 import { rootConnection, startLab, type LabFixture } from './labFixture';
 import { testClient } from './temporal';
 import { expectHealthy } from './clusterSnapshot';
-import { testEnv } from './testEnv';
 import {
   labWriter,
   releaseDeadWorker,
   startWorkerProcess,
   tearDownAfterTests,
-  type WorkerProcessOptions,
+  labWorkerOptions,
+  startedAttempt,
 } from './workerProcess';
 
 // In the order they run (activities/successover.ts). From 'promote' on, the retry finds the
@@ -52,17 +52,8 @@ beforeAll(async () => {
 });
 tearDownAfterTests(() => ({ writer, lab, logDir }));
 
-function workerOptions(taskQueue: string, failpoints?: string): WorkerProcessOptions {
-  return {
-    inventory: lab.info.inventory,
-    taskQueue,
-    address: testEnv('address'),
-    namespace: testEnv('namespace'),
-    bundle: testEnv('bundle'),
-    failpoints,
-    logFile: join(logDir, `${taskQueue}.log`),
-  };
-}
+const workerOptions = (taskQueue: string, failpoints?: string) =>
+  labWorkerOptions(lab, logDir, taskQueue, failpoints);
 
 describe('worker killed inside the critical section', () => {
   test.each(STEPS)('killed right after "%s": a fresh worker completes the run', async (step) => {
@@ -94,14 +85,7 @@ describe('worker killed inside the critical section', () => {
     await expectHealthy(lab, target);
 
     // The activity ran twice: the second attempt is the one whose steps the timeline shows.
-    const events = (await handle.fetchHistory()).events ?? [];
-    const scheduled = events.find(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runCriticalSection',
-    );
-    const started = events.find(
-      (e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled?.eventId),
-    );
-    expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
+    expect(await startedAttempt(handle, 'runCriticalSection')).toBe(2);
     const steps = r.timeline.map((s) => s.step);
     expect(steps).toEqual(
       expect.arrayContaining(['read-only', 'traffic to target', 'repoint', 'verify invariants']),

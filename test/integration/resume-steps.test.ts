@@ -14,14 +14,14 @@ import { plannedSuccessover } from '../../workflows';
 import { query, rootConnection, startLab, type LabFixture } from './labFixture';
 import { testClient } from './temporal';
 import { expectHealthy } from './clusterSnapshot';
-import { testEnv } from './testEnv';
 import {
   labWriter,
   releaseDeadWorker,
   startWorkerProcess,
   tearDownAfterTests,
   waitForStep,
-  type WorkerProcessOptions,
+  labWorkerOptions,
+  startedAttempt,
 } from './workerProcess';
 
 const STEPS = ['lock', 'discover', 'catch up', 'repoint', 'verify invariants'] as const;
@@ -39,16 +39,7 @@ beforeAll(async () => {
 });
 tearDownAfterTests(() => ({ writer, lab, logDir }));
 
-function workerOptions(taskQueue: string): WorkerProcessOptions {
-  return {
-    inventory: lab.info.inventory,
-    taskQueue,
-    address: testEnv('address'),
-    namespace: testEnv('namespace'),
-    bundle: testEnv('bundle'),
-    logFile: join(logDir, `${taskQueue}.log`),
-  };
-}
+const workerOptions = (taskQueue: string) => labWorkerOptions(lab, logDir, taskQueue);
 
 describe('worker killed outside the critical section', () => {
   test.each(STEPS)('killed at "%s": a fresh worker completes the run', async (step) => {
@@ -119,14 +110,7 @@ describe('worker killed outside the critical section', () => {
       primary = target;
       await expectHealthy(lab, target);
     } finally {
-      const events = (await handle.fetchHistory()).events ?? [];
-      const scheduled = events.find(
-        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runCriticalSection',
-      );
-      const started = events.find(
-        (e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled?.eventId),
-      );
-      const attempt = started?.activityTaskStartedEventAttributes?.attempt;
+      const attempt = await startedAttempt(handle, 'runCriticalSection');
       console.log(`slow wait for target: critical section attempt ${attempt}`);
       if ((await query(lab.info, target, 'SHOW SLAVE STATUS')).length > 0) {
         await query(lab.info, target, 'STOP SLAVE');

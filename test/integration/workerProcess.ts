@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Writer } from '../../bench/writer';
 import type { LabFixture } from './labFixture';
+import { testEnv } from './testEnv';
 
 export interface WorkerProcessOptions {
   inventory: string;
@@ -125,6 +126,36 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
     throw e;
   }
   return wp;
+}
+
+/** A worker process on the lab's inventory and the test run's dev server, logging into logDir. */
+export function labWorkerOptions(
+  lab: LabFixture,
+  logDir: string,
+  taskQueue: string,
+  failpoints?: string,
+): WorkerProcessOptions {
+  return {
+    inventory: lab.info.inventory,
+    taskQueue,
+    address: testEnv('address'),
+    namespace: testEnv('namespace'),
+    bundle: testEnv('bundle'),
+    failpoints,
+    logFile: join(logDir, `${taskQueue}.log`),
+  };
+}
+
+/** The attempt that started the run's first activity of that name: 2 after one crash. */
+export async function startedAttempt(handle: WorkflowHandle, activity: string): Promise<number | undefined> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = events.find(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity,
+  );
+  const started = events.find(
+    (e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === Number(scheduled?.eventId),
+  );
+  return started?.activityTaskStartedEventAttributes?.attempt ?? undefined;
 }
 
 /** Kills every worker process still running (afterEach/afterAll). */

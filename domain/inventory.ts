@@ -99,6 +99,11 @@ export const PolicySchema = z.strictObject({
   longTransactionSeconds: seconds(0).default(60),
   /** Abort emergency recovery on errant GTIDs (default) or carry on and report them. */
   errantGtids: z.enum(['abort', 'ignore']).default('abort'),
+  /**
+   * When the candidate cannot take what another replica has in time: promote the most advanced
+   * replica the rules allow instead (default), or promote behind it and list what is missing.
+   */
+  catchUp: z.enum(['most-advanced', 'promote-anyway']).default('most-advanced'),
   /** Only these hosts may be promoted (empty: all). */
   allow: z.array(z.string()).default([]),
   /** These hosts are never promoted. */

@@ -30,11 +30,17 @@ export interface RankInput {
   primary: string;
   nodes: NodeState[];
   gtid: GtidOps;
+  /**
+   * The position advancement is judged on; gtidExecuted by default. Emergency recovery adds what
+   * each replica received: it applies that before it is promoted.
+   */
+  positionOf?: (n: NodeState) => string | undefined;
 }
 
 const ORDER = { ahead: -1, behind: 1, equal: 0, diverged: 0 } as const;
 
-export function rankCandidates({ cluster, primary, nodes, gtid }: RankInput): Ranking {
+export function rankCandidates({ cluster, primary, nodes, gtid, positionOf }: RankInput): Ranking {
+  const position = positionOf ?? ((n: NodeState) => n.gtidExecuted);
   const hosts = new Map(cluster.hosts.map((h) => [h.name, h]));
   const primaryDc = hosts.get(primary)?.dataCenter;
   const { allow, deny } = cluster.policy;
@@ -64,7 +70,7 @@ export function rankCandidates({ cluster, primary, nodes, gtid }: RankInput): Ra
     });
 
   const byAdvancement = (a: NodeState, b: NodeState): number =>
-    ORDER[gtid.compare(a.gtidExecuted ?? '', b.gtidExecuted ?? '')];
+    ORDER[gtid.compare(position(a) ?? '', position(b) ?? '')];
   const eligible = judged
     .filter((c) => c.eligible)
     .sort(

@@ -4,8 +4,13 @@
 // seed 002). Replicas whose history split from the candidate's are reported, never used: copying
 // from them would mix two histories.
 import { mariadbStateToPos, formatMariadbGtidList, parseMariadbGtidPos, type GtidOps } from '../gtid';
-import { mysqlGtidCount, mysqlGtidUnion, parseMysqlGtidSet, formatMysqlGtidSet } from '../gtid';
-import { moreAdvancedThan } from '../ranking';
+import {
+  mysqlGtidCount,
+  mysqlGtidSubtract,
+  mysqlGtidUnion,
+  parseMysqlGtidSet,
+  formatMysqlGtidSet,
+} from '../gtid';
 import type { EmergencyNode } from './types';
 
 export type CatchUpStep =
@@ -34,6 +39,8 @@ export interface CatchUpPlan {
   expected: string;
   /** Replicas holding something the candidate lacks that are not used, and why. */
   notUsed: { name: string; reason: string }[];
+  /** Reachable replicas (errant holders aside) with transactions the plan does not bring. */
+  lacking: Lacking[];
   warnings: string[];
 }
 
@@ -46,11 +53,23 @@ export interface CatchUpInput {
   relayLogWaitSeconds: number;
   /** Replicas with errant transactions: copying from them would import those. */
   errant?: readonly string[];
+  /**
+   * MySQL: each replica's errant GTID set (ReplicaErrant.gtids). A candidate's own errant writes
+   * (kept under errantGtids: ignore) do not make an otherwise ahead replica look diverged.
+   */
+  errantGtids?: Readonly<Record<string, string>>;
+}
+
+/** What a reachable replica holds that the candidate will still lack once every step is done. */
+export interface Lacking {
+  name: string;
+  gtids: string;
 }
 
 /**
- * The steps, in order. They are planned from positions read before the relay-log wait: if that wait
- * times out, the workflow reads the positions again and plans anew (this is cheap and pure).
+ * The steps, in order, and what the candidate would still lack afterwards. Other replicas count
+ * with what they received, not only what they applied: semi-sync acknowledges a write once it is
+ * in one replica's relay log, and that replica's SQL thread applies it while the run goes on.
  */
 export function planCatchUp(input: CatchUpInput): CatchUpPlan {
   const { gtid, candidate, others, relayLogWaitSeconds, errant = [] } = input;
@@ -59,7 +78,7 @@ export function planCatchUp(input: CatchUpInput): CatchUpPlan {
   const steps: CatchUpStep[] = [];
   const warnings: string[] = [];
   const notUsed: CatchUpPlan['notUsed'] = [];
-  let expected = gtid.normalize(candidate.gtidExecuted);
+  let expected = replicatedPosition(gtid, candidate, input.errantGtids, false);
 
   const received = candidate.relay?.received;
   if (received === undefined || received.trim() === '') {
@@ -84,35 +103,39 @@ export function planCatchUp(input: CatchUpInput): CatchUpPlan {
           timeoutSeconds === null ? 'waiting as long as it takes' : `waiting at most ${timeoutSeconds} s`
         }`,
       });
-      expected = union(gtid, expected, received);
+      expected = unionPositions(gtid, expected, received);
     }
   }
 
-  for (const n of others)
-    if (n.name !== candidate.name && !n.reachable)
+  const peers = others.filter((n) => n.name !== candidate.name);
+  for (const n of peers)
+    if (!n.reachable)
       notUsed.push({
         name: n.name,
         reason: `unreachable (${n.error ?? 'no answer'}): what it holds is unknown`,
       });
 
-  const ahead = moreAdvancedThan({ ...candidate, gtidExecuted: expected }, [...others], gtid);
-  const usable: EmergencyNode[] = [];
-  for (const a of ahead) {
-    if (a.relation === 'diverged') {
+  const holds = new Map<string, string>();
+  for (const n of peers)
+    if (n.reachable && n.gtidExecuted !== undefined)
+      holds.set(n.name, replicatedPosition(gtid, n, input.errantGtids, true));
+  const usable: { name: string; gtid: string }[] = [];
+  for (const [name, position] of holds) {
+    const relation = gtid.compare(position, expected);
+    if (relation !== 'ahead' && relation !== 'diverged') continue;
+    if (relation === 'diverged') {
       notUsed.push({
-        name: a.name,
+        name,
         reason: `diverged from ${candidate.name}: each has transactions the other lacks`,
       });
-    } else if (errant.includes(a.name)) {
-      notUsed.push({ name: a.name, reason: 'has errant transactions: replicating from it would copy them' });
+    } else if (errant.includes(name)) {
+      notUsed.push({ name, reason: 'has errant transactions: replicating from it would copy them' });
     } else {
-      usable.push(others.find((o) => o.name === a.name)!);
+      usable.push({ name, gtid: position });
     }
   }
-  const order = gtid.rank(usable.map((n) => ({ name: n.name, gtid: n.gtidExecuted! }))).order;
-  for (const name of order) {
-    const source = usable.find((n) => n.name === name)!;
-    const position = source.gtidExecuted!;
+  for (const name of gtid.rank(usable).order) {
+    const position = holds.get(name)!;
     if (gtid.contains(expected, position)) continue; // a more advanced source already brings it
     if (!gtid.contains(position, expected)) {
       notUsed.push({
@@ -122,25 +145,55 @@ export function planCatchUp(input: CatchUpInput): CatchUpPlan {
       continue;
     }
     const lacking = gtid.missing(expected, position);
+    const source = peers.find((n) => n.name === name)!;
+    const unapplied = source.gtidExecuted ? gtid.missing(source.gtidExecuted, position) : '';
     steps.push({
       kind: 'replicate-from',
       host: candidate.name,
       source: name,
       until: gtid.normalize(position),
-      detail: `replicate ${candidate.name} from ${name} until it has ${name}'s position: ${describePending(gtid, lacking)} it lacks (${lacking})`,
+      detail: `replicate ${candidate.name} from ${name} until it has ${name}'s position: ${describePending(gtid, lacking)} it lacks (${lacking})${
+        unapplied ? `; ${name} first applies what its relay log holds (${unapplied})` : ''
+      }`,
     });
     expected = gtid.normalize(position);
   }
-  for (const n of others) {
-    const r = n.relay?.received;
-    if (!n.reachable || n.name === candidate.name || n.gtidExecuted === undefined || !r) continue;
-    const unapplied = gtid.missing(n.gtidExecuted, r);
-    if (unapplied !== '')
-      warnings.push(
-        `${n.name} has received ${describePending(gtid, unapplied)} it has not applied (${unapplied}): it can only serve what it has applied`,
-      );
+  const lacking: Lacking[] = [];
+  for (const [name, position] of holds) {
+    const gtids = gtid.missing(expected, position);
+    if (gtids !== '' && !errant.includes(name)) lacking.push({ name, gtids });
   }
-  return { candidate: candidate.name, steps, expected, notUsed, warnings };
+  return { candidate: candidate.name, steps, expected, notUsed, lacking, warnings };
+}
+
+/** What a replica will have applied once its SQL thread has worked through its relay log. */
+export function eventualPosition(gtid: GtidOps, n: EmergencyNode): string {
+  const received = n.relay?.received;
+  const executed = gtid.normalize(n.gtidExecuted ?? '');
+  return received && received.trim() !== '' ? unionPositions(gtid, executed, received) : executed;
+}
+
+/**
+ * What a replica holds as replication sees it: what it applied, plus what it received when
+ * `withReceived` (its SQL thread applies that on its own), less its own writes (MariaDB: the slave
+ * position; MySQL: its errant set). That is what it asks a new source for, or can serve a peer.
+ */
+export function replicatedPosition(
+  gtid: GtidOps,
+  n: EmergencyNode,
+  errantGtids: Readonly<Record<string, string>> = {},
+  withReceived = true,
+): string {
+  let position = gtid.normalize(
+    gtid.flavor === 'mariadb' && n.relay?.applied ? n.relay.applied : (n.gtidExecuted ?? ''),
+  );
+  const own = errantGtids[n.name];
+  if (gtid.flavor === 'mysql' && own)
+    position = formatMysqlGtidSet(mysqlGtidSubtract(parseMysqlGtidSet(position), parseMysqlGtidSet(own)));
+  const received = n.relay?.received;
+  return withReceived && received && received.trim() !== ''
+    ? unionPositions(gtid, position, received)
+    : position;
 }
 
 function describePending(gtid: GtidOps, pending: string): string {
@@ -150,7 +203,7 @@ function describePending(gtid: GtidOps, pending: string): string {
 }
 
 /** What a node has once it applied both positions. */
-function union(gtid: GtidOps, a: string, b: string): string {
+export function unionPositions(gtid: GtidOps, a: string, b: string): string {
   if (gtid.flavor === 'mysql')
     return formatMysqlGtidSet(mysqlGtidUnion(parseMysqlGtidSet(a), parseMysqlGtidSet(b)));
   // MariaDB: per domain the further of the two (seq_no grows within a domain).

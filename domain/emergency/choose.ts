@@ -4,6 +4,7 @@
 import type { GtidOps } from '../gtid';
 import type { Cluster } from '../inventory';
 import { rankCandidates, type Ranking } from '../ranking';
+import { eventualPosition } from './catchup';
 import { deadPrimaryIdentity, errantAcrossReplicas, errantDecision, type ReplicaErrant } from './errant';
 import type { EmergencyNode } from './types';
 
@@ -20,7 +21,13 @@ export type Choice =
   | { ok: false; refusal: string; ranking: Ranking; errant: ReplicaErrant[]; warnings: string[] };
 
 export function chooseCandidate({ cluster, primary, nodes, gtid }: ChooseInput): Choice {
-  const ranking = rankCandidates({ cluster, primary, nodes: [...nodes], gtid });
+  const ranking = rankCandidates({
+    cluster,
+    primary,
+    nodes: [...nodes],
+    gtid,
+    positionOf: (n) => (n.gtidExecuted === undefined ? undefined : eventualPosition(gtid, n)),
+  });
   const replicas = nodes.filter((n) => n.name !== primary);
   const errant = errantAcrossReplicas({
     flavor: cluster.flavor,

@@ -7,6 +7,7 @@
  * - `deadPrimaryIdentity(...)`, `errantAcrossReplicas(...)`, `errantDecision(...)`: errant
  *   transactions without a primary to compare with, and policy.errantGtids.
  * - `planCatchUp(...)`: relay-log wait, then replicate the candidate from more advanced replicas.
+ * - `whomToPromote(...)`: never behind another replica; the most advanced allowed one instead.
  * - `lostTransactions(...)`: what the dead primary committed that the new primary lacks.
  * - `chooseCandidate(...)`: the ranking plus the errant-GTID policy: whom to promote, or why not.
  */
@@ -17,3 +18,4 @@ export * from './errant';
 export * from './catchup';
 export * from './lost';
 export * from './choose';
+export * from './fallback';

@@ -13,6 +13,11 @@ export interface RelayFacts {
    * absent, it is inferred from `received` (see deadPrimaryIdentity).
    */
   sourceUuid?: string | null;
+  /**
+   * What replication applied (MariaDB gtid_slave_pos, MySQL Executed_Gtid_Set): what the replica
+   * asks a new source for. Unlike gtidExecuted it leaves out a MariaDB replica's local writes.
+   */
+  applied?: string;
 }
 
 /** A node as discovery saw it, plus its relay facts when it is a replica. */
@@ -23,6 +28,7 @@ export function relayFacts(status: ReplicationStatus, sourceUuid?: string | null
   return {
     received: status.gtidReceived,
     sourceServerId: status.sourceServerId,
+    ...(status.gtidExecuted ? { applied: status.gtidExecuted } : {}),
     ...(sourceUuid !== undefined ? { sourceUuid } : {}),
   };
 }

@@ -128,12 +128,48 @@ describe('catch-up plan: taking what other replicas have', () => {
     ]);
   });
 
-  test('a source with an unapplied relay log is warned about: it serves only what it applied', () => {
+  test('a source counts with what it received: it applies its relay log before it serves the candidate', () => {
+    // Semi-sync acknowledges a write once it is in one replica's relay log: a plan on applied
+    // positions alone promoted db2 without it (the fresh-clone emergency.test.ts failure).
     const p = plan(node('db2', `${U1}:1-100`, `${U1}:1-100`), [node('db3', `${U1}:1-104`, `${U1}:1-107`)]);
-    expect(p.steps).toMatchObject([{ kind: 'replicate-from', source: 'db3', until: `${U1}:1-104` }]);
-    expect(p.warnings).toEqual([
-      `db3 has received 3 transactions it has not applied (${U1}:105-107): it can only serve what it has applied`,
+    expect(p.steps).toEqual([
+      {
+        kind: 'replicate-from',
+        host: 'db2',
+        source: 'db3',
+        until: `${U1}:1-107`,
+        detail: `replicate db2 from db3 until it has db3's position: 7 transactions it lacks (${U1}:101-107); db3 first applies what its relay log holds (${U1}:105-107)`,
+      },
     ]);
+    expect(p.lacking).toEqual([]);
+  });
+
+  test('what no usable source can bring is listed as lacking; errant holders are not', () => {
+    const p = plan(
+      node('db2', `${U1}:1-100`),
+      [node('db3', `${U1}:1-101,${U4}:1`), node('db4', `${U1}:1-99`)],
+      600,
+      ['db3'],
+    );
+    expect(p.lacking).toEqual([]);
+    const q = plan(node('db2', `${U1}:1-100,${U4}:1`), [node('db3', `${U1}:1-101`)]);
+    expect(q.notUsed).toEqual([
+      { name: 'db3', reason: 'diverged from db2: each has transactions the other lacks' },
+    ]);
+    expect(q.lacking).toEqual([{ name: 'db3', gtids: `${U1}:101` }]);
+  });
+
+  test("the candidate's own errant transactions (kept by errantGtids: ignore) do not hide a source ahead", () => {
+    const p = planCatchUp({
+      gtid: mysql,
+      candidate: node('db2', `${U1}:1-100,${U4}:1`),
+      others: [node('db3', `${U1}:1-101`)],
+      relayLogWaitSeconds: 600,
+      errant: ['db2'],
+      errantGtids: { db2: `${U4}:1` },
+    });
+    expect(p.steps).toMatchObject([{ kind: 'replicate-from', source: 'db3', until: `${U1}:1-101` }]);
+    expect(p.lacking).toEqual([]);
   });
 });
 
@@ -166,6 +202,18 @@ describe('catch-up plan, MariaDB positions', () => {
     const p = maria(node('db2', '0-1-100,1-1-20', '0-1-104'), [node('db3', '0-1-104,1-1-20')]);
     expect(p.expected).toBe('0-1-104,1-1-20');
     expect(p.steps.map((s) => s.kind)).toEqual(['apply-relay-log']);
+  });
+
+  test('a local write on the candidate (another domain) is not in its slave position: db3 ahead is used', () => {
+    // The emergency suite's errant case: db2 has 9-2-1 written locally and lacked 0-1-283 that db3
+    // had; comparing gtid_current_pos called db3 diverged and db2 was promoted behind it.
+    const db2: EmergencyNode = {
+      ...node('db2', '0-1-282,9-2-1', '0-1-282'),
+      relay: { received: '0-1-282', sourceServerId: 1, applied: '0-1-282' },
+    };
+    const p = maria(db2, [node('db3', '0-1-283', '0-1-283')]);
+    expect(p.steps).toMatchObject([{ kind: 'replicate-from', source: 'db3', until: '0-1-283' }]);
+    expect(p.lacking).toEqual([]);
   });
 
   test('the same seq_no from another server is a split history: not used', () => {

@@ -1,5 +1,6 @@
 // Replica provisioning's decisions: pure, so the workflow replays them deterministically.
 export * from './donor';
+export * from './lastLook';
 export * from './method';
 export * from './preflight';
 export * from './progress';

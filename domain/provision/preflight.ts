@@ -1,13 +1,15 @@
 // Provisioning's preflight: every reason to refuse, found before the copy touches anything. The
 // target must be a host of the cluster, not the primary, answering, not replicating, and empty
 // (unless `wipe`); the donor healthy; the method possible on both sides; the target's disk big
-// enough. Each refusal names its fix.
+// enough. Each refusal names its fix. The copy looks again just before it changes anything
+// (lastLook.ts), with the same rules for the method.
 import type { GtidOps } from '../gtid';
 import type { Cluster } from '../inventory';
 import { findPrimary } from '../preflight';
 import type { Topology } from '../topology';
 import { isOlder } from '../version';
 import { chooseDonor, type DonorCandidate } from './donor';
+import { physicalBlockers } from './lastLook';
 import { chooseMethod, DEFAULT_PROVISION_POLICY, type ProvisionMethod, type ProvisionPolicy } from './method';
 import { formatBytes } from './progress';
 
@@ -166,16 +168,18 @@ export function preflightProvision(input: {
   let method = picked.method;
   let methodReason = picked.reason;
   if (method === 'physical') {
-    const blockers: string[] = [];
-    if (!target.serviceConfigured)
-      blockers.push(
-        `a physical copy stops and starts ${host}'s server, and its inventory entry has no service (datadir, startCommand, stopCommand): add hosts[${host}].service`,
-      );
-    if (!donor.hasMariadbBackup)
-      blockers.push(
-        `the backup tool (mariadb-backup) is not installed on the donor ${donorName}: install it there`,
-      );
-    if (!donor.datadir) blockers.push(`the datadir of the donor ${donorName} is unknown`);
+    const blockers = physicalBlockers({
+      targetServiceConfigured: target.serviceConfigured,
+      donorHasBackupTool: donor.hasMariadbBackup,
+      donorDatadir: donor.datadir,
+    }).map(
+      (b) =>
+        ({
+          'target-without-service': `a physical copy stops and starts ${host}'s server, and its inventory entry has no service (datadir, startCommand, stopCommand): add hosts[${host}].service`,
+          'donor-without-backup-tool': `the backup tool (mariadb-backup) is not installed on the donor ${donorName}: install it there`,
+          'donor-datadir-unknown': `the datadir of the donor ${donorName} is unknown`,
+        })[b],
+    );
     const majorMinor = (v: string | null) => (v ?? '').match(/^\d+\.\d+/)?.[0] ?? '';
     if (target.version && majorMinor(donor.version) !== majorMinor(target.version))
       blockers.push(

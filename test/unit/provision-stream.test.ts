@@ -2,7 +2,7 @@
 // arithmetic provisioning reports with.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DumpScanner } from '../../activities/dumpScanner';
+import { DumpScanner } from '../../activities/provision/dumpScanner';
 import { dialectFor } from '../../domain/dialects';
 import { gtidCommonPosition, gtidDistance } from '../../domain/gtid/distance';
 

@@ -2,12 +2,16 @@
 // and on it one persistent shell that runs commands one after the other (activities/sshShell.ts).
 // A new connection costs ~0.8 s here and an exec channel ~90 ms, so runbooks warm() the pool
 // before a critical section and every later command is written to an already running shell.
-import { createHash } from 'node:crypto';
-import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Host } from '../domain/inventory';
 import { ErrorType, nonRetryable, retryable } from './errors';
+import { fingerprint, hostKeyAlgorithms, parseHostKey, type PinnedKey } from './sshHostKey';
 import { Bounded, Shell, ShellTimeout, type ShellOutput } from './sshShell';
+
+// Their former home; lab/ and the tests still import them from here.
+export { shellCommand, shellQuote } from './shellQuote';
+export { fingerprint, parseHostKey, type PinnedKey } from './sshHostKey';
 
 export interface ExecOptions {
   /** The whole command, from channel open to exit status. */
@@ -47,48 +51,6 @@ export interface SshPoolOptions {
 
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
-
-// Characters that never need quoting in POSIX sh; keeps dry-run plans readable.
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** Quotes one argument for POSIX sh (single-quote style). Every value put in a command goes through it. */
-export function shellQuote(arg: string): string {
-  if (arg.includes('\0')) throw new Error('a shell argument cannot contain a NUL byte');
-  if (SAFE_WORD.test(arg)) return arg;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Joins argv into one sh command line, each word quoted. */
-export function shellCommand(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(' ');
-}
-
-export interface PinnedKey {
-  type: string;
-  blob: Buffer;
-}
-
-/** Parses "ssh-ed25519 AAAA..." (known_hosts style, no host name, optional comment). */
-export function parseHostKey(line: string): PinnedKey {
-  const [type, b64] = line.trim().split(/\s+/);
-  if (!type || !b64) throw new Error(`expected "TYPE BASE64" for a host key, got ${JSON.stringify(line)}`);
-  const blob = Buffer.from(b64, 'base64');
-  // The blob starts with its own type as an SSH string; a mismatch means a pasting mistake.
-  const inner = blob.length >= 4 ? blob.subarray(4, 4 + blob.readUInt32BE(0)).toString('latin1') : '';
-  if (inner !== type) throw new Error(`host key says ${type} but its data is a ${inner || 'malformed'} key`);
-  return { type, blob };
-}
-
-/** OpenSSH fingerprint format: "SHA256:" + base64 of the SHA-256 of the key blob, without padding. */
-export function fingerprint(blob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
-}
-
-function hostKeyAlgorithms(type: string): ServerHostKeyAlgorithm[] {
-  // Ask the server for the pinned key's type, so a host with several keys presents the one we know.
-  if (type === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
-  return [type as ServerHostKeyAlgorithm];
-}
 
 interface Conn {
   client: Client;

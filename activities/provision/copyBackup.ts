@@ -21,7 +21,7 @@ import type { ActivityDeps } from '../deps';
 import { ErrorType, nonRetryable, retryable } from '../errors';
 import { failpoint } from '../failpoints';
 import { hostOf } from '../lookup';
-import { shellQuote } from '../ssh';
+import { shellQuote } from '../shellQuote';
 import type { AccountsCopied } from './accounts';
 import { copyLogical } from './copyLogical';
 import { copyPhysical } from './copyPhysical';

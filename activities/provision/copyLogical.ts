@@ -7,7 +7,7 @@
 // the whole dump.
 import { ErrorType, nonRetryable } from '../errors';
 import { execute, probe } from '../sql/run';
-import { shellCommand } from '../ssh';
+import { shellCommand } from '../shellQuote';
 import { copyAccounts } from './accounts';
 import type { CopyOutcome, CopyRun } from './copyRun';
 import { DumpScanner } from './dumpScanner';

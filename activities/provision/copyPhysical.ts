@@ -2,7 +2,7 @@
 // backup tool streaming the running server's files, prepared, given to the server's user, and
 // started again. The position is the GTID the tool wrote beside the files, read under BACKUP
 // STAGE BLOCK_COMMIT. The donor's mysql schema comes whole, accounts included.
-import { shellCommand, shellQuote } from '../ssh';
+import { shellCommand, shellQuote } from '../shellQuote';
 import type { CopyOutcome, CopyRun } from './copyRun';
 import { setPosition } from './restorePosition';
 import {

@@ -6,7 +6,7 @@ import type { Cluster, Host } from '../../domain/inventory';
 import type { ProvisionDonorFacts, ProvisionTargetFacts } from '../../domain/provision';
 import { trimSlash } from '../../domain/provision/lastLook';
 import { probe } from '../sql/run';
-import { shellQuote } from '../ssh';
+import { shellQuote } from '../shellQuote';
 import { serverDatadir, type ProvisionHosts } from './hosts';
 import { readMarker, workdirOf, type ProvisionMarker } from './workdir';
 

@@ -8,7 +8,7 @@ import { ErrorType, nonRetryable } from '../errors';
 import { hostOf } from '../lookup';
 import type { RepointInput } from '../sql';
 import { execute, probe } from '../sql/run';
-import { shellQuote } from '../ssh';
+import { shellQuote } from '../shellQuote';
 import type { ProvisionHosts } from './hosts';
 import { workdirOf } from './workdir';
 

@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Host } from '../../domain/inventory';
 import { ErrorType, retryable } from '../errors';
-import { shellQuote } from '../ssh';
+import { shellQuote } from '../shellQuote';
 import type { ProvisionHosts } from './hosts';
 
 export type ServiceSpec = NonNullable<Host['service']>;

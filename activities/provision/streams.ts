@@ -5,7 +5,8 @@ import { CancelledFailure } from '@temporalio/common';
 import type { ClientChannel } from 'ssh2';
 import type { Host } from '../../domain/inventory';
 import { ErrorType, retryable } from '../errors';
-import { shellQuote, type SshPool } from '../ssh';
+import { shellQuote } from '../shellQuote';
+import type { SshPool } from '../ssh';
 import { Bounded } from '../sshShell';
 
 export interface ChannelResult {

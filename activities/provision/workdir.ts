@@ -10,7 +10,7 @@ import type { Host } from '../../domain/inventory';
 import type { ProvisionTargetFacts } from '../../domain/provision';
 import { trimSlash } from '../../domain/provision/lastLook';
 import { ErrorType, retryable } from '../errors';
-import { shellQuote } from '../ssh';
+import { shellQuote } from '../shellQuote';
 import type { ProvisionHosts } from './hosts';
 import { tail } from './streams';
 

@@ -23,9 +23,74 @@ const hostKey = z
     'expected an OpenSSH public key "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 HOST prints it)',
   );
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 =
+  /^(?=.*:.*:)[0-9A-Fa-f:]+(:(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3})?$/;
+const DNS_LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const DNS_NAME = new RegExp(`^(?=.{1,253}\\.?$)${DNS_LABEL}(\\.${DNS_LABEL})*\\.?$`);
+/** An address a client can connect to: a runbook acting on a typo would act on the wrong server. */
+export const isHostAddress = (a: string): boolean =>
+  IPV4.test(a) || (IPV6.test(a) && !a.includes(':::')) || (DNS_NAME.test(a) && !/^[\d.]+$/.test(a));
+
+/**
+ * Directories a datadir must never be: a physical restore empties the datadir first
+ * (find <datadir> -mindepth 1 -delete), so one of these would wipe the system.
+ */
+const SYSTEM_DIRS = [
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/usr/bin',
+  '/usr/lib',
+  '/usr/local',
+  '/usr/sbin',
+  '/usr/share',
+  '/var',
+  '/var/lib',
+  '/var/log',
+  '/var/run',
+  '/var/tmp',
+];
+/** Whole trees no database lives in. */
+const SYSTEM_TREES = ['/bin/', '/boot/', '/dev/', '/etc/', '/proc/', '/run/', '/sbin/', '/sys/'];
+
+export function datadirProblem(path: string): string | undefined {
+  if (!path.startsWith('/')) return 'expected an absolute path, e.g. /var/lib/mysql';
+  if (/(^|\/)\.\.?(\/|$)|\/\//.test(path))
+    return 'expected a plain path without "." or ".." segments or "//", e.g. /var/lib/mysql';
+  const plain = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const why = SYSTEM_DIRS.includes(plain)
+    ? 'is a system directory'
+    : SYSTEM_TREES.some((t) => `${plain}/`.startsWith(t))
+      ? 'is inside a system directory'
+      : undefined;
+  if (why)
+    return `${plain} ${why}, and a physical restore empties the datadir first: give the server's own data directory, e.g. /var/lib/mysql`;
+  return undefined;
+}
+
 export const HostSchema = z.strictObject({
   name,
-  address: z.string().min(1, 'expected an IP address or host name'),
+  address: z
+    .string()
+    .refine(isHostAddress, 'expected an IP address or a DNS host name, e.g. 10.0.0.11 or db1.example.com'),
   port: port.default(3306),
   ssh: z
     .strictObject({
@@ -40,7 +105,13 @@ export const HostSchema = z.strictObject({
   service: z
     .strictObject({
       /** The server's data directory on the host: a physical backup is restored into it. */
-      datadir: z.string().regex(/^\//, 'expected an absolute path, e.g. /var/lib/mysql'),
+      datadir: z
+        .string()
+        .regex(/^\//, 'expected an absolute path, e.g. /var/lib/mysql')
+        .superRefine((d, ctx) => {
+          const problem = d.startsWith('/') ? datadirProblem(d) : undefined;
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
       /** Run over SSH: starts mariadbd, returns once it answers, and succeeds when it already runs. */
       startCommand: z.string().min(1, 'expected a shell command, e.g. systemctl start mariadb'),
       /** Run over SSH: stops mariadbd, returns once it is gone, and succeeds when it is not running. */
@@ -272,6 +343,19 @@ function crossCheck(doc: unknown): Problem[] {
     clusterNames.add(cname);
     const hosts = list(field(c, 'hosts'));
     const hostNames = new Set<string>();
+    const endpoints = new Map<string, unknown>();
+    hosts.forEach((h, hi) => {
+      const address = field(h, 'address');
+      const port = field(h, 'port') ?? 3306;
+      if (typeof address !== 'string') return;
+      const endpoint = `${address.toLowerCase()}:${String(port)}`;
+      if (endpoints.has(endpoint))
+        problems.push({
+          path: ['clusters', ci, 'hosts', hi, 'address'],
+          message: `${endpoint} is also host ${String(endpoints.get(endpoint))}'s address and port in cluster ${String(cname)}: a runbook acting on one would act on the other; fix the address or the port`,
+        });
+      else endpoints.set(endpoint, field(h, 'name'));
+    });
     hosts.forEach((h, hi) => {
       const n = field(h, 'name');
       if (typeof n !== 'string') return;

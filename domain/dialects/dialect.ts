@@ -146,6 +146,12 @@ export interface Dialect {
   /** Point at a new source with GTID auto-positioning and start replication. */
   repoint(options: RepointOptions): Statement[];
   startReplication(): Statement[];
+  /**
+   * Stop only the IO thread: the replica keeps applying what it received, but a source that is
+   * partitioned rather than dead can no longer advance it while a recovery decides.
+   */
+  stopReceiving(): Statement[];
+  startReceiving(): Statement[];
   sessions(): Probe<SessionList>;
   kill(connectionId: number): Statement;
   longTransactions(thresholdSeconds: number): Probe<LongTransaction[]>;

@@ -171,6 +171,8 @@ export const mariadb: Dialect = {
   stopAndForgetReplication: () => [stmt('STOP SLAVE'), stmt('RESET SLAVE ALL')],
   repoint,
   startReplication: () => [stmt('START SLAVE')],
+  stopReceiving: () => [stmt('STOP SLAVE IO_THREAD')],
+  startReceiving: () => [stmt('START SLAVE IO_THREAD')],
   sessions: () => ({
     statements: [stmt(`SELECT ${PROCESSLIST_COLUMNS}`)],
     parse: (results) => parseSessionRows(results[0] ?? []),

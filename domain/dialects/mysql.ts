@@ -170,6 +170,8 @@ export const mysql: Dialect = {
   stopAndForgetReplication: () => [stmt('STOP REPLICA'), stmt('RESET REPLICA ALL')],
   repoint,
   startReplication: () => [stmt('START REPLICA')],
+  stopReceiving: () => [stmt('STOP REPLICA IO_THREAD')],
+  startReceiving: () => [stmt('START REPLICA IO_THREAD')],
   sessions: () => ({
     statements: [stmt(`SELECT ${PROCESSLIST_COLUMNS}`)],
     parse: (results) => parseSessionRows(results[0] ?? []),

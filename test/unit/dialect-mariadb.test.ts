@@ -209,6 +209,10 @@ describe('MariaDB promote and repoint', () => {
     expect(sqls(d.stopAndForgetReplication())).toEqual(['STOP SLAVE', 'RESET SLAVE ALL']);
     expect(sqls(d.startReplication())).toEqual(['START SLAVE']);
   });
+  it('stops and starts only the IO thread while a recovery decides', () => {
+    expect(sqls(d.stopReceiving())).toEqual(['STOP SLAVE IO_THREAD']);
+    expect(sqls(d.startReceiving())).toEqual(['START SLAVE IO_THREAD']);
+  });
   it('points at a new source with GTIDs, and never shows the password in the redacted form', () => {
     const s = d.repoint({ sourceHost: '10.77.0.12', sourcePort: 3306, user: 'repl', password: "s3cr'et" });
     expect(sqls(s)).toEqual([

@@ -190,6 +190,10 @@ describe('MySQL promote and repoint', () => {
     expect(s[1]?.redacted).toContain("SOURCE_PASSWORD='***'");
     expect(s[1]?.redacted).not.toContain('pw');
     expect(s.map((x) => x.sql).join(' ')).not.toMatch(/SLAVE|MASTER/);
+    expect(sqls([...d.stopReceiving(), ...d.startReceiving()])).toEqual([
+      'STOP REPLICA IO_THREAD',
+      'START REPLICA IO_THREAD',
+    ]);
   });
 });
 

@@ -43,6 +43,66 @@ function problems(doc: unknown): string[] {
 }
 
 describe('inventory schema', () => {
+  test.each(['not a host!!', '10.0.0.256', 'db1..example.com', '-db1', ''])(
+    'address %j is refused, naming the field and the fix',
+    (address) => {
+      const doc = valid();
+      doc.clusters[0].hosts[1].address = address;
+      expect(problems(doc)).toContainEqual(
+        'clusters[0].hosts[1].address: expected an IP address or a DNS host name, e.g. 10.0.0.11 or db1.example.com',
+      );
+    },
+  );
+
+  test.each(['10.0.0.12', 'db2.example.com', 'db2', '2001:db8::12', '::1'])(
+    'address %j is accepted',
+    (address) => {
+      const doc = valid();
+      doc.clusters[0].hosts[1].address = address;
+      expect(validateInventory(doc).ok).toBe(true);
+    },
+  );
+
+  test('two hosts with one address and port are refused (a runbook on db2 would act on db1)', () => {
+    const doc = valid();
+    doc.clusters[0].hosts[1].address = '10.0.0.11';
+    expect(problems(doc)).toEqual([
+      "clusters[0].hosts[1].address: 10.0.0.11:3306 is also host db1's address and port in cluster r2d2: a runbook acting on one would act on the other; fix the address or the port",
+    ]);
+    doc.clusters[0].hosts[1].port = 3307;
+    expect(validateInventory(doc).ok).toBe(true);
+  });
+
+  test.each([
+    '/',
+    '/etc',
+    '/usr',
+    '/var',
+    '/var/lib',
+    '/home',
+    '/etc/mysql',
+    '/var/lib/../../etc',
+    'var/lib/mysql',
+  ])('service.datadir %j is refused', (datadir) => {
+    const doc = valid();
+    doc.clusters[0].hosts[1].service = { datadir, startCommand: 'start', stopCommand: 'stop' };
+    const p = problems(doc);
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(
+      /^clusters\[0\]\.hosts\[1\]\.service\.datadir: .*(system directory|absolute path|plain path)/,
+    );
+  });
+
+  test('a real data directory is accepted', () => {
+    const doc = valid();
+    doc.clusters[0].hosts[1].service = {
+      datadir: '/var/lib/mysql',
+      startCommand: 'start',
+      stopCommand: 'stop',
+    };
+    expect(validateInventory(doc).ok).toBe(true);
+  });
+
   test('a valid inventory gets its defaults', () => {
     const r = validateInventory(valid());
     if (!r.ok) throw new Error(r.problems.join('\n'));

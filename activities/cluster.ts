@@ -3,7 +3,7 @@
 // inventory (credentials) that this never reads.
 import type { ActivityDeps } from './deps';
 import type { ClusterSpec } from '../domain/inventory';
-import { ErrorType, nonRetryable } from './errors';
+import { FailureType, nonRetryable } from './errors';
 
 export interface LoadClusterSpecInput {
   cluster: string;
@@ -16,7 +16,7 @@ export function createClusterActivities(deps: ActivityDeps) {
       if (!spec) {
         const known = deps.inventory.clusters.map((c) => c.name).join(', ');
         throw nonRetryable(
-          ErrorType.BadConfiguration,
+          FailureType.BadConfiguration,
           `unknown cluster "${cluster}": the worker's inventory has ${known}; check the name or the worker's --inventory`,
         );
       }

@@ -10,7 +10,7 @@ import type { Cluster, Host } from '../domain/inventory';
 import { RUNBOOKS, type EmergencyRecoveryInput } from '../domain/runbook';
 import { startEmergencyRecovery } from '../triggers/start';
 import type { ActivityDeps } from './deps';
-import { ErrorType, classifySqlError, nonRetryable } from './errors';
+import { FailureType, classifySqlError, nonRetryable } from './errors';
 import { clusterOf as inventoryCluster, hostOf } from './lookup';
 import { execute } from './sql/run';
 import type { SqlPools } from './sql/pools';
@@ -154,7 +154,7 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
     }): Promise<{ endedAt: string; workflowId: string } | null> {
       if (!deps.temporal)
         throw nonRetryable(
-          ErrorType.BadConfiguration,
+          FailureType.BadConfiguration,
           'lastRecovery needs a Temporal client: build the worker with createWorker',
         );
       const self = Context.current().info.workflowExecution?.runId;
@@ -172,7 +172,7 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
     async startRecovery(input: EmergencyRecoveryInput) {
       if (!deps.temporal)
         throw nonRetryable(
-          ErrorType.BadConfiguration,
+          FailureType.BadConfiguration,
           'startRecovery needs a Temporal client: build the worker with createWorker',
         );
       return startEmergencyRecovery(deps.temporal.client, deps.temporal.taskQueue, input);

@@ -1,26 +1,14 @@
 // Errors are classified once, here. Workflows rely on these types: a non-retryable failure
 // stops the retry loop at once and reaches the workflow with its message naming host and step.
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType, type FailureTypeName } from '../workflows/api';
 
-export const ErrorType = {
-  /** Network, timeouts, a server that is starting: retrying may help. */
-  Unreachable: 'Unreachable',
-  /** Wrong password, missing privilege. */
-  Authentication: 'Authentication',
-  /** The SSH host key differs from the pinned one. */
-  HostKeyMismatch: 'HostKeyMismatch',
-  /** The inventory or a request is wrong; the fix is in the message. */
-  BadConfiguration: 'BadConfiguration',
-  /** A SQL error that retrying cannot fix (syntax, unknown variable, replication misconfigured). */
-  SqlError: 'SqlError',
-  /** A safety check refused the operation; the cluster was left as it was. */
-  Refused: 'Refused',
-  /** A bounded wait ran out (GTID wait, read_only lock wait). */
-  Timeout: 'Timeout',
-} as const;
-export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
+// The failure types are the contract with the workflows: one set for both, in workflows/api.ts.
+export { FailureType, type FailureTypeName };
+/** The former name, kept for activities/provision/ (being split; switch it to FailureType). */
+export const ErrorType = FailureType;
 
-export function nonRetryable(type: ErrorTypeName, message: string, details?: unknown): ApplicationFailure {
+export function nonRetryable(type: FailureTypeName, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({
     type,
     message,
@@ -29,7 +17,7 @@ export function nonRetryable(type: ErrorTypeName, message: string, details?: unk
   });
 }
 
-export function retryable(type: ErrorTypeName, message: string, cause?: Error): ApplicationFailure {
+export function retryable(type: FailureTypeName, message: string, cause?: Error): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: false, cause });
 }
 
@@ -59,10 +47,10 @@ export function classifySqlError(host: string, operation: string, err: unknown):
   const e = err as { code?: string; errno?: number; message?: string; sqlMessage?: string };
   const text = `${operation} on ${host}: ${e.sqlMessage ?? e.message ?? String(err)}`;
   if (e.errno !== undefined && AUTH_ERRNOS.has(e.errno))
-    return nonRetryable(ErrorType.Authentication, `${text} (check the account and its grants)`);
+    return nonRetryable(FailureType.Authentication, `${text} (check the account and its grants)`);
   if ((e.code && RETRYABLE_CODES.has(e.code)) || (e.errno !== undefined && RETRYABLE_ERRNOS.has(e.errno)))
-    return retryable(ErrorType.Unreachable, text, err instanceof Error ? err : undefined);
-  if (e.errno !== undefined) return nonRetryable(ErrorType.SqlError, text);
+    return retryable(FailureType.Unreachable, text, err instanceof Error ? err : undefined);
+  if (e.errno !== undefined) return nonRetryable(FailureType.SqlError, text);
   // No server errno: a socket-level failure without a known code. Treat as transient.
-  return retryable(ErrorType.Unreachable, text, err instanceof Error ? err : undefined);
+  return retryable(FailureType.Unreachable, text, err instanceof Error ? err : undefined);
 }

@@ -6,7 +6,7 @@ import type { Cluster } from '../domain/inventory';
 import { createClusterActivities } from './cluster';
 import { createEmergencyActivities } from './emergency';
 import { createInventoryActivities } from './inventory';
-import { ErrorType, nonRetryable } from './errors';
+import { FailureType, nonRetryable } from './errors';
 import { createLockActivities } from './lock';
 import { createProvisionActivities } from './provision';
 import { createSqlActivities } from './sql';
@@ -83,7 +83,7 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
 function noTemporal(name: string): (arg: { cluster: string; runbook?: string }) => Promise<never> {
   return async () => {
     throw nonRetryable(
-      ErrorType.BadConfiguration,
+      FailureType.BadConfiguration,
       `${name} needs a Temporal client: build the worker with createWorker`,
     );
   };

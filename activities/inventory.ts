@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Host } from '../domain/inventory';
 import { checkNewHost } from '../domain/provision/newHost';
 import type { ActivityDeps } from './deps';
-import { ErrorType, nonRetryable } from './errors';
+import { FailureType, nonRetryable } from './errors';
 import { clusterOf } from './lookup';
 import type { SshPool } from './ssh';
 
@@ -20,7 +20,7 @@ export function createInventoryActivities(deps: ActivityDeps, shared: { ssh?: Ss
   function file() {
     if (!deps.inventoryFile)
       throw nonRetryable(
-        ErrorType.BadConfiguration,
+        FailureType.BadConfiguration,
         "this worker's inventory is not a file it can write: add the host to the inventory instead of giving newHost",
       );
     return deps.inventoryFile;
@@ -32,26 +32,26 @@ export function createInventoryActivities(deps: ActivityDeps, shared: { ssh?: Ss
       const { host } = input;
       const check = checkNewHost(clusterOf(deps.inventory, input.cluster), host);
       if (!check.ok)
-        throw nonRetryable(ErrorType.Refused, `newHost ${host.name}: ${check.problems.join('; ')}`);
+        throw nonRetryable(FailureType.Refused, `newHost ${host.name}: ${check.problems.join('; ')}`);
       if (check.present) return { added: false, inventoryFile: inventory.path };
       // The pinned key is proven before it is written: a wrong key (or another machine at that
       // address) never enters the inventory.
       if (host.ssh) {
         if (!shared.ssh)
           throw nonRetryable(
-            ErrorType.BadConfiguration,
+            FailureType.BadConfiguration,
             `newHost ${host.name} is reached over SSH: add credentials.ssh (user, privateKeyFile) to the inventory`,
           );
         const r = await shared.ssh
           .exec(host, 'true', { timeoutMs: 15_000, ownChannel: true })
           .catch((e: unknown) => {
-            if (e instanceof ApplicationFailure && e.type === ErrorType.HostKeyMismatch)
-              throw nonRetryable(ErrorType.Refused, `newHost ${host.name}: ${e.message}`);
+            if (e instanceof ApplicationFailure && e.type === FailureType.HostKeyMismatch)
+              throw nonRetryable(FailureType.Refused, `newHost ${host.name}: ${e.message}`);
             throw e;
           });
         if (r.code !== 0)
           throw nonRetryable(
-            ErrorType.Refused,
+            FailureType.Refused,
             `newHost ${host.name}: the SSH login works but \`true\` exited ${r.code}: ${r.stderr.trim()}`,
           );
       }
@@ -59,7 +59,7 @@ export function createInventoryActivities(deps: ActivityDeps, shared: { ssh?: Ss
         await inventory.addHost(input.cluster, host);
       } catch (e) {
         throw nonRetryable(
-          ErrorType.BadConfiguration,
+          FailureType.BadConfiguration,
           `newHost ${host.name} could not be written to ${inventory.path}: ${(e as Error).message}; add it to the inventory yourself and leave newHost out`,
         );
       }

@@ -2,9 +2,17 @@
 // that calls the activity. Both are idempotent: a retried acquire by the same run succeeds.
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { lockWorkflowId } from '../domain/runbook';
-import type { LockHolder } from '../workflows/clusterLock';
-import { ErrorType, nonRetryable } from './errors';
+import {
+  FailureType,
+  lockWorkflowId,
+  releaseSignal,
+  runSearchAttributes,
+  SUPPORT_WORKFLOWS,
+  type LockHolder,
+} from '../workflows/api';
+// The client takes the workflow's name from the function; no workflow code runs here.
+import { clusterLock } from '../workflows/clusterLock';
+import { nonRetryable } from './errors';
 
 export interface LockDeps {
   client: Client;
@@ -15,7 +23,10 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
   const self = (runbook: string): LockHolder => {
     const run = Context.current().info.workflowExecution;
     if (!run)
-      throw nonRetryable(ErrorType.BadConfiguration, 'the cluster lock is taken by a runbook workflow only');
+      throw nonRetryable(
+        FailureType.BadConfiguration,
+        'the cluster lock is taken by a runbook workflow only',
+      );
     return { workflowId: run.workflowId, runId: run.runId, runbook };
   };
 
@@ -31,12 +42,12 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
       const workflowId = lockWorkflowId(cluster);
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
-          await client.workflow.start('clusterLock', {
+          await client.workflow.start(clusterLock, {
             workflowId,
             taskQueue,
             args: [{ cluster, holder }],
             memo: { holder },
-            searchAttributes: { Cluster: [cluster], Runbook: ['cluster-lock'] },
+            typedSearchAttributes: runSearchAttributes(cluster, SUPPORT_WORKFLOWS.clusterLock),
             staticSummary: `lock of ${cluster} held by ${holder.workflowId}`,
             workflowIdConflictPolicy: 'FAIL',
             workflowIdReusePolicy: 'ALLOW_DUPLICATE',
@@ -61,7 +72,7 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
           .catch((e: unknown) => (e instanceof WorkflowNotFoundError ? 'NOT_FOUND' : Promise.reject(e)));
         if (status === 'RUNNING')
           throw nonRetryable(
-            ErrorType.Refused,
+            FailureType.Refused,
             `cluster ${cluster} is locked by ${current.runbook} ${current.workflowId} (run ${current.runId}): one runbook per cluster at a time; wait for it or cancel it`,
             { holder: current },
           );
@@ -72,7 +83,7 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
           .catch((e: unknown) => (e instanceof WorkflowNotFoundError ? undefined : Promise.reject(e)));
       }
       throw nonRetryable(
-        ErrorType.Refused,
+        FailureType.Refused,
         `cluster ${cluster}: could not take the lock after 3 attempts; try again`,
       );
     },
@@ -80,7 +91,7 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
     async releaseClusterLock({ cluster }: { cluster: string }): Promise<void> {
       const { runId } = self('release');
       try {
-        await client.workflow.getHandle(lockWorkflowId(cluster)).signal('release', { runId });
+        await client.workflow.getHandle(lockWorkflowId(cluster)).signal(releaseSignal, { runId });
       } catch (e) {
         if (!(e instanceof WorkflowNotFoundError)) throw e;
       }

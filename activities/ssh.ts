@@ -5,7 +5,7 @@
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Host } from '../domain/inventory';
-import { ErrorType, nonRetryable, retryable } from './errors';
+import { FailureType, nonRetryable, retryable } from './errors';
 import { fingerprint, hostKeyAlgorithms, parseHostKey, type PinnedKey } from './sshHostKey';
 import { Bounded, Shell, ShellTimeout, type ShellOutput } from './sshShell';
 
@@ -141,7 +141,7 @@ export class SshPool {
         this.drop(host, client);
         if (attempt === 0 && Date.now() < deadline) continue;
         throw retryable(
-          ErrorType.Unreachable,
+          FailureType.Unreachable,
           `ssh ${host.name}: cannot start command: ${msg(e)}`,
           asError(e),
         );
@@ -175,7 +175,7 @@ export class SshPool {
         this.drop(host, client);
         if (++failures < 2 && Date.now() < deadline) continue;
         throw retryable(
-          ErrorType.Unreachable,
+          FailureType.Unreachable,
           `ssh ${host.name}: cannot start a shell: ${msg(e)}`,
           asError(e),
         );
@@ -199,12 +199,12 @@ export class SshPool {
         // The connection may be what hangs; the next command starts on a fresh one.
         this.drop(host, client, true);
         throw retryable(
-          ErrorType.Unreachable,
+          FailureType.Unreachable,
           `ssh ${host.name}: command did not finish within ${timeoutMs} ms`,
         );
       }
       throw retryable(
-        ErrorType.Unreachable,
+        FailureType.Unreachable,
         `ssh ${host.name}: connection lost before the command reported its exit (${msg(e)})`,
         asError(e),
       );
@@ -252,7 +252,7 @@ export class SshPool {
           this.drop(host, client, true);
           reject(
             retryable(
-              ErrorType.Unreachable,
+              FailureType.Unreachable,
               `ssh ${host.name}: command did not finish within ${timeoutMs} ms`,
             ),
           );
@@ -266,7 +266,7 @@ export class SshPool {
           this.drop(host, client);
           return reject(
             retryable(
-              ErrorType.Unreachable,
+              FailureType.Unreachable,
               `ssh ${host.name}: connection lost before the command reported its exit`,
             ),
           );
@@ -316,7 +316,7 @@ export class SshPool {
       conn.dead = true;
       conn.ready = Promise.reject(
         nonRetryable(
-          ErrorType.BadConfiguration,
+          FailureType.BadConfiguration,
           `host ${host.name} has no ssh section: add ssh.hostKey to it`,
         ),
       );
@@ -328,7 +328,7 @@ export class SshPool {
     } catch (e) {
       conn.dead = true;
       conn.ready = Promise.reject(
-        nonRetryable(ErrorType.BadConfiguration, `host ${host.name} ssh.hostKey: ${msg(e)}`),
+        nonRetryable(FailureType.BadConfiguration, `host ${host.name} ssh.hostKey: ${msg(e)}`),
       );
       return conn;
     }
@@ -350,7 +350,7 @@ export class SshPool {
       hostVerifier: (key: Buffer) => {
         if (key.equals(pinned.blob)) return true;
         mismatch = nonRetryable(
-          ErrorType.HostKeyMismatch,
+          FailureType.HostKeyMismatch,
           `ssh ${host.name} (${host.address}:${host.ssh?.port}): host key mismatch: the inventory pins ` +
             `${pinned.type} ${fingerprint(pinned.blob)} but the host presented ${fingerprint(key)}. ` +
             'Refusing to connect: the host was reinstalled, or something is impersonating it.',
@@ -385,7 +385,7 @@ export class SshPool {
         settled = true;
         reject(
           nonRetryable(
-            ErrorType.BadConfiguration,
+            FailureType.BadConfiguration,
             `ssh ${host.name}: ${msg(e)} (check credentials.ssh.privateKeyFile)`,
           ),
         );
@@ -418,10 +418,10 @@ function classifySshError(host: Host, e: unknown): ApplicationFailure {
   const where = `ssh ${host.ssh?.user ? `${host.ssh.user}@` : ''}${host.name} (${host.address}:${host.ssh?.port})`;
   if (err.level === 'client-authentication')
     return nonRetryable(
-      ErrorType.Authentication,
+      FailureType.Authentication,
       `${where}: authentication failed: ${err.message}: is the worker's public key in the host's authorized_keys?`,
     );
-  return retryable(ErrorType.Unreachable, `${where}: ${err.message ?? String(e)}`, asError(e));
+  return retryable(FailureType.Unreachable, `${where}: ${err.message ?? String(e)}`, asError(e));
 }
 
 function openExec(client: Client, command: string, timeoutMs: number): Promise<ClientChannel> {

@@ -10,7 +10,7 @@ import type { PlannedCommandView, TimelineStep, TopologyNodeView } from '../doma
 import type { NodeState, Topology } from '../domain/topology';
 import { relayFacts, type RelayFacts } from '../domain/emergency/types';
 import type { ActivityDeps } from './deps';
-import { ErrorType, classifySqlError, nonRetryable } from './errors';
+import { FailureType, classifySqlError, nonRetryable } from './errors';
 import { clusterOf as inventoryCluster, hostOf } from './lookup';
 import { failpoint } from './failpoints';
 import type { SqlActivities, HostTopology } from './sql';
@@ -267,7 +267,7 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
         ).catch((e) => {
           if ((e as { cause?: { errno?: number } }).cause?.errno === 1205 || /lock wait/i.test(String(e)))
             throw nonRetryable(
-              ErrorType.Timeout,
+              FailureType.Timeout,
               `read-only on ${primary.name}: the global read lock was not granted within ${input.readOnlyTimeoutSeconds} s`,
             );
           throw e;
@@ -299,7 +299,7 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
             });
             if (r === 'timeout')
               throw nonRetryable(
-                ErrorType.Timeout,
+                FailureType.Timeout,
                 `${target.name} did not apply ${primary.name}'s final position ${final} within ${input.waitTimeoutSeconds} s`,
                 { promoted: false },
               );

@@ -16,13 +16,14 @@ import {
   parseMariadbGtidState,
 } from '../domain/gtid';
 import type { EmergencyRecoveryInput, EmergencyRecoveryResult } from '../domain/runbook';
-import { RUNBOOKS, workflowIdFor } from '../domain/runbook';
+import { RUNBOOKS } from '../domain/runbook';
 import { ACCOUNT_NAMES, labKill, labStart, type LabInfo } from '../lab/index';
 import { replicateFrom, withRoot } from '../lab/mariadb';
 import { freePort } from '../temporal/devserver';
 import { startEmergencyRecovery } from '../triggers/start';
 import { startReceiver } from '../webhook/main';
-import { detectorId } from '../workflows/detector';
+import { detectorId, workflowIdFor } from '../workflows/api';
+import { detector } from '../workflows/detector';
 import { currentPrimary, lostThrough, sleep, withBenchLab, type BenchLab } from './harness';
 import { summarize, type Summary } from './stats';
 
@@ -129,7 +130,7 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
           };
           const watching =
             o.trigger === 'detector'
-              ? await client.workflow.start('detector', {
+              ? await client.workflow.start(detector, {
                   taskQueue,
                   workflowId: detectorId(info.cluster),
                   args: [

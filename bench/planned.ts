@@ -6,6 +6,7 @@
 import { failureReason, startRunbook } from '../cli/runbooks';
 import type { PlannedSuccessoverResult, TimelineStep } from '../domain/runbook';
 import { RUNBOOKS } from '../domain/runbook';
+import { plannedSuccessover } from '../workflows/plannedSuccessover';
 import { currentPrimary, lostThrough, sleep, withBenchLab } from './harness';
 import { summarize, type Summary } from './stats';
 import type { Ack } from './writer';
@@ -130,7 +131,7 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
       try {
         const started = await startRunbook<PlannedSuccessoverResult>(client, {
           runbook: RUNBOOKS.planned,
-          workflow: 'plannedSuccessover',
+          workflow: plannedSuccessover,
           cluster: info.cluster,
           input: { cluster: info.cluster, target },
           summary: `bench: planned successover → ${target} on ${info.cluster}`,

@@ -4,12 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { labAddHost } from '../lab/addHost';
 import { ACCOUNT_NAMES } from '../lab/index';
-import {
-  provisionWorkflowId,
-  type ProvisionReplicaInput,
-  type ProvisionReplicaResult,
-} from '../domain/runbook';
+import type { ProvisionReplicaInput } from '../domain/runbook';
 import type { ProvisionMethod } from '../domain/provision/method';
+import { provisionWorkflowId } from '../workflows/api';
+import { provisionReplica } from '../workflows/provisionReplica';
 import { generateData, type GeneratedData } from './datagen';
 import { withBenchLab } from './harness';
 
@@ -85,9 +83,11 @@ export async function runProvisionBench(o: ProvisionBenchOptions): Promise<Provi
         const t0 = Date.now();
         log(`provisioning ${host} (${method})`);
         try {
-          const r = await client.workflow.execute<
-            (i: ProvisionReplicaInput) => Promise<ProvisionReplicaResult>
-          >('provisionReplica', { taskQueue, workflowId: provisionWorkflowId('lab', host), args: [input] });
+          const r = await client.workflow.execute(provisionReplica, {
+            taskQueue,
+            workflowId: provisionWorkflowId('lab', host),
+            args: [input],
+          });
           samples.push({
             method,
             host,

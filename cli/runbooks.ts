@@ -2,21 +2,24 @@
 // the UI and schedules use, so the one-runbook-per-cluster rule holds whatever starts it.
 import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type Workflow } from '@temporalio/common';
 import type { z } from 'zod';
 import {
   BlueGreenUpgradeInputSchema,
   PlannedSuccessoverInputSchema,
   ProvisionReplicaInputSchema,
-  provisionWorkflowId,
   RUNBOOKS,
-  workflowIdFor,
   type RunbookName,
 } from '../domain/runbook';
 import { REPO_ROOT } from '../temporal/binary';
 import { connectClient, temporalConfig } from '../temporal/connection';
 import { CLI_DEV_SERVER_DIR, runningServer } from '../temporal/devserver';
 import { DEFAULT_TASK_QUEUE } from '../worker/index';
+import { provisionWorkflowId, runSearchAttributes, workflowIdFor } from '../workflows/api';
+// Workflows are started by their function (the client sends its name); none of their code runs here.
+import { blueGreenUpgrade } from '../workflows/blueGreenUpgrade';
+import { plannedSuccessover } from '../workflows/plannedSuccessover';
+import { provisionReplica } from '../workflows/provisionReplica';
 
 export interface StartedRun<R> {
   workflowId: string;
@@ -28,7 +31,8 @@ export async function startRunbook<R>(
   client: Client,
   opts: {
     runbook: RunbookName;
-    workflow: string;
+    /** The workflow function, e.g. plannedSuccessover. */
+    workflow: Workflow;
     cluster: string;
     input: unknown;
     summary: string;
@@ -43,7 +47,7 @@ export async function startRunbook<R>(
       workflowId,
       taskQueue: opts.taskQueue ?? DEFAULT_TASK_QUEUE,
       args: [opts.input],
-      searchAttributes: { Cluster: [opts.cluster], Runbook: [opts.runbook] },
+      typedSearchAttributes: runSearchAttributes(opts.cluster, opts.runbook),
       staticSummary: opts.summary,
       workflowIdConflictPolicy: 'FAIL',
     });
@@ -173,26 +177,26 @@ function sameEndpoint(a: string, b: string): boolean {
 
 /**
  * The runbooks a schedule (or any generic starter) can start: the name the CLI takes, the
- * workflow type, the input schema and the workflow id of a run. Adding a runbook is one entry.
+ * workflow function, the input schema and the workflow id of a run. Adding a runbook is one entry.
  */
 export interface StartableRunbook {
   runbook: RunbookName;
-  workflowType: string;
+  workflow: Workflow;
   schema: z.ZodType<{ cluster: string }>;
   workflowId(input: { cluster: string } & Record<string, unknown>): string;
 }
 
 const startable = (
   runbook: RunbookName,
-  workflowType: string,
+  workflow: Workflow,
   schema: z.ZodType<{ cluster: string }>,
   workflowId: StartableRunbook['workflowId'] = (i) => workflowIdFor(runbook, i.cluster),
-): StartableRunbook => ({ runbook, workflowType, schema, workflowId });
+): StartableRunbook => ({ runbook, workflow, schema, workflowId });
 
 export const STARTABLE_RUNBOOKS: Record<string, StartableRunbook> = {
-  planned: startable(RUNBOOKS.planned, 'plannedSuccessover', PlannedSuccessoverInputSchema),
-  provision: startable(RUNBOOKS.provision, 'provisionReplica', ProvisionReplicaInputSchema, (i) =>
+  planned: startable(RUNBOOKS.planned, plannedSuccessover, PlannedSuccessoverInputSchema),
+  provision: startable(RUNBOOKS.provision, provisionReplica, ProvisionReplicaInputSchema, (i) =>
     provisionWorkflowId(i.cluster, String(i.host)),
   ),
-  upgrade: startable(RUNBOOKS.upgrade, 'blueGreenUpgrade', BlueGreenUpgradeInputSchema),
+  upgrade: startable(RUNBOOKS.upgrade, blueGreenUpgrade, BlueGreenUpgradeInputSchema),
 };

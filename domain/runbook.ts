@@ -7,6 +7,7 @@ import { WindowSchema } from './window';
 
 export { WindowSchema } from './window';
 
+/** Each runbook's name: its Runbook search attribute and the start of its workflow id (workflows/api.ts). */
 export const RUNBOOKS = {
   planned: 'planned-successover',
   emergency: 'emergency-recovery',
@@ -15,13 +16,6 @@ export const RUNBOOKS = {
   topology: 'topology',
 } as const;
 export type RunbookName = (typeof RUNBOOKS)[keyof typeof RUNBOOKS];
-
-/** The workflow id of a runbook on a cluster: one run per id, so starting twice joins or refuses. */
-export const workflowIdFor = (runbook: RunbookName, cluster: string): string => `${runbook}/${cluster}`;
-export const lockWorkflowId = (cluster: string): string => `cluster-lock/${cluster}`;
-/** One provisioning per host: a second start for the same host joins or is refused, other hosts run. */
-export const provisionWorkflowId = (cluster: string, host: string): string =>
-  `${workflowIdFor(RUNBOOKS.provision, cluster)}/${host}`;
 
 const clusterName = z
   .string()

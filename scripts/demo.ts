@@ -9,9 +9,11 @@ import { lostThrough } from '../bench/harness';
 import { Writer } from '../bench/writer';
 import { failureReason, startRunbook, uiLink } from '../cli/runbooks';
 import type { EmergencyRecoveryResult, PlannedSuccessoverResult } from '../domain/runbook';
-import { RUNBOOKS, workflowIdFor } from '../domain/runbook';
+import { RUNBOOKS } from '../domain/runbook';
 import { defaultLabDir, labDown, labKill, labState, labUp, type LabInfo } from '../lab/index';
 import { DEFAULT_TASK_QUEUE } from '../worker/index';
+import { workflowIdFor } from '../workflows/api';
+import { plannedSuccessover } from '../workflows/plannedSuccessover';
 
 const down = process.argv.includes('--down') || process.env.SUCCESSOVER_DEMO_DOWN === '1';
 /** Generous: the lab's worker bundles the workflows (~1.5 s) before it polls. */
@@ -37,7 +39,7 @@ async function successover(
   const temporal = info.temporal as NonNullable<LabInfo['temporal']>;
   const started = await startRunbook<PlannedSuccessoverResult>(client, {
     runbook: RUNBOOKS.planned,
-    workflow: 'plannedSuccessover',
+    workflow: plannedSuccessover,
     cluster: info.cluster,
     input: { cluster: info.cluster, target },
     summary: `demo: planned successover → ${target} on ${info.cluster}`,

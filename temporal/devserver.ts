@@ -7,10 +7,11 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/api';
 import { findTemporalBinary, REPO_ROOT } from './binary';
 
-/** Search attributes the runbooks set; all Keyword. */
-export const SEARCH_ATTRIBUTES = ['Cluster', 'Runbook', 'RunbookPhase'] as const;
+/** Search attributes the runbooks set (workflows/api.ts); all Keyword. */
+export const SEARCH_ATTRIBUTES = Object.values(SEARCH_ATTRIBUTE_KEYS).map((k) => k.name);
 // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 const KEYWORD = 2;
 

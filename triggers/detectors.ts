@@ -3,7 +3,9 @@
 // once and a repeated start is harmless.
 import type { Client } from '@temporalio/client';
 import type { Inventory } from '../domain/inventory';
-import { detectorId, type DetectorInput } from '../workflows/detector';
+import { detectorId, runSearchAttributes, SUPPORT_WORKFLOWS } from '../workflows/api';
+// Started by its function (the client sends its name); none of its code runs here.
+import { detector, type DetectorInput } from '../workflows/detector';
 
 export interface StartedDetector {
   workflowId: string;
@@ -19,11 +21,11 @@ export async function startDetector(
 ): Promise<StartedDetector> {
   const workflowId = detectorId(input.cluster);
   const before = await runningRunId(client, workflowId);
-  const handle = await client.workflow.start('detector', {
+  const handle = await client.workflow.start(detector, {
     workflowId,
     taskQueue,
     args: [input],
-    searchAttributes: { Cluster: [input.cluster], Runbook: ['detector'] },
+    typedSearchAttributes: runSearchAttributes(input.cluster, SUPPORT_WORKFLOWS.detector),
     staticSummary: `detector of ${input.cluster}: probes its primary, starts emergency recovery on failure`,
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',

@@ -6,9 +6,11 @@ import {
   EmergencyRecoveryInputSchema,
   parseInput,
   RUNBOOKS,
-  workflowIdFor,
   type EmergencyRecoveryInput,
 } from '../domain/runbook';
+import { runSearchAttributes, workflowIdFor } from '../workflows/api';
+// Started by its function (the client sends its name); none of its code runs here.
+import { emergencyRecovery } from '../workflows/emergencyRecovery';
 
 export interface StartedRecovery {
   workflowId: string;
@@ -29,11 +31,11 @@ export async function startEmergencyRecovery(
     .describe()
     .then((d) => (d.status.name === 'RUNNING' ? d.runId : null))
     .catch(() => null);
-  const handle = await client.workflow.start('emergencyRecovery', {
+  const handle = await client.workflow.start(emergencyRecovery, {
     workflowId,
     taskQueue,
     args: [input],
-    searchAttributes: { Cluster: [input.cluster], Runbook: [RUNBOOKS.emergency] },
+    typedSearchAttributes: runSearchAttributes(input.cluster, RUNBOOKS.emergency),
     staticSummary: `emergency recovery of ${input.cluster} (${input.source.kind}${
       input.source.system ? ` ${input.source.system}` : ''
     }${input.reason ? `: ${input.reason.slice(0, 120)}` : ''})`,

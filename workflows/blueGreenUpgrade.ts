@@ -17,13 +17,10 @@ import {
 import {
   BlueGreenUpgradeInputSchema,
   parseInput,
-  provisionWorkflowId,
   RUNBOOKS,
-  workflowIdFor,
   type BlueGreenUpgradeInput,
   type BlueGreenUpgradeResult,
   type PlannedSuccessoverInput,
-  type PlannedSuccessoverResult,
   type ProvisionReplicaInput,
 } from '../domain/runbook';
 import { checkCompatibility } from '../domain/upgrade/compat';
@@ -35,8 +32,18 @@ import {
   targetVersionProblem,
 } from '../domain/upgrade/blueGreen';
 import { acts, call, callLocal, localActs } from './activities';
-import { finalizeSignal, rollbackSignal, type RollbackRequest } from './blueGreen/signals';
+import {
+  FailureType,
+  finalizeSignal,
+  provisionWorkflowId,
+  rollbackSignal,
+  runSearchAttributes,
+  workflowIdFor,
+  type RollbackRequest,
+} from './api';
 import { ApprovalGate } from './emergency/approval';
+import { plannedSuccessover } from './plannedSuccessover';
+import { provisionReplica } from './provisionReplica';
 import { refused, Runbook } from './runbook';
 import { waitForWindow } from './window';
 
@@ -44,7 +51,7 @@ export async function blueGreenUpgrade(raw: BlueGreenUpgradeInput): Promise<Blue
   const input = validated(raw);
   const { cluster, greenHost: green } = input;
   const run = new Runbook(RUNBOOKS.upgrade, cluster);
-  upsertSearchAttributes({ Cluster: [cluster], Runbook: [RUNBOOKS.upgrade] });
+  upsertSearchAttributes(runSearchAttributes(cluster, RUNBOOKS.upgrade));
   const gate = new ApprovalGate();
   const warnings: string[] = [];
   let decision: { kind: 'rollback' | 'finalize'; by?: string; comment?: string } | undefined;
@@ -88,7 +95,7 @@ export async function blueGreenUpgrade(raw: BlueGreenUpgradeInput): Promise<Blue
       ...(input.method ? { method: input.method } : {}),
     };
     await run.step('provision green', green, () =>
-      executeChild('provisionReplica', { workflowId, args: [child] }),
+      executeChild(provisionReplica, { workflowId, args: [child] }),
     );
     provisioning = workflowId;
   }
@@ -134,7 +141,7 @@ export async function blueGreenUpgrade(raw: BlueGreenUpgradeInput): Promise<Blue
     const problems = soakProblems(seen.topology, blue, green, input.soakMaxLagSeconds);
     if (problems.length)
       throw ApplicationFailure.create({
-        type: 'SoakFailed',
+        type: FailureType.SoakFailed,
         message: `blue/green upgrade of ${cluster} stopped during the soak, nothing was cut over (${blue} is still the primary): ${problems.join('; ')}`,
         nonRetryable: true,
       });
@@ -235,11 +242,7 @@ async function successover(
   const r = await run.step(
     what,
     target,
-    () =>
-      executeChild<(i: PlannedSuccessoverInput) => Promise<PlannedSuccessoverResult>>('plannedSuccessover', {
-        workflowId,
-        args,
-      }),
+    () => executeChild(plannedSuccessover, { workflowId, args }),
     (r) => `${r.primary} → ${r.target} in ${r.blackoutMs} ms of write blackout`,
   );
   return { workflowId, blackoutMs: r.blackoutMs };
@@ -249,6 +252,10 @@ function validated(raw: BlueGreenUpgradeInput) {
   try {
     return parseInput(BlueGreenUpgradeInputSchema, RUNBOOKS.upgrade, raw);
   } catch (e) {
-    throw ApplicationFailure.create({ type: 'BadInput', message: (e as Error).message, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.BadInput,
+      message: (e as Error).message,
+      nonRetryable: true,
+    });
   }
 }

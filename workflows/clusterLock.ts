@@ -2,16 +2,8 @@
 // cluster-lock/<cluster>: Temporal allows one running execution per id, so starting it is an
 // atomic test-and-set. It ends when its holder releases it (or, if the holder ended without
 // releasing, when the next acquirer finds the holder closed and terminates it).
-import { condition, defineQuery, defineSignal, setHandler, setCurrentDetails } from '@temporalio/workflow';
-
-export interface LockHolder {
-  workflowId: string;
-  runId: string;
-  runbook: string;
-}
-
-export const releaseSignal = defineSignal<[{ runId: string }]>('release');
-export const holderQuery = defineQuery<LockHolder>('holder');
+import { condition, setHandler, setCurrentDetails } from '@temporalio/workflow';
+import { holderQuery, releaseSignal, type LockHolder } from './api';
 
 export async function clusterLock(input: { cluster: string; holder: LockHolder }): Promise<LockHolder> {
   let released = false;

@@ -4,6 +4,7 @@
 import { continueAsNew, setCurrentDetails, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { writableNodes } from '../domain/topology';
 import { acts, call } from './activities';
+import { runSearchAttributes, SUPPORT_WORKFLOWS } from './api';
 
 export interface DetectorInput {
   cluster: string;
@@ -16,12 +17,11 @@ export interface DetectorInput {
   primary?: string;
 }
 
-export const detectorId = (cluster: string) => `detector/${cluster}`;
 const ROUNDS_PER_RUN = 200;
 
 export async function detector(input: DetectorInput): Promise<never> {
   const { cluster } = input;
-  upsertSearchAttributes({ Cluster: [cluster], Runbook: ['detector'] });
+  upsertSearchAttributes(runSearchAttributes(cluster, SUPPORT_WORKFLOWS.detector));
   const spec = await call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster });
   const intervalMs = (input.intervalSeconds ?? spec.policy.detector.intervalSeconds) * 1000;
   const needed = input.probes ?? spec.policy.detector.probes;

@@ -23,10 +23,11 @@ import {
 } from '../domain/runbook';
 import type { InspectResult } from '../activities/successover';
 import { acts, call, callLocal, localActs } from './activities';
+import { FailureType, fenceWatchId, runSearchAttributes } from './api';
 import { ApprovalGate } from './emergency/approval';
 import { catchUp } from './emergency/catchUp';
 import { confirmDeadPrimary, suspectedPrimary } from './emergency/confirm';
-import { fenceWatch, fenceWatchId } from './fenceWatch';
+import { fenceWatch } from './fenceWatch';
 import { failureMessage, refused, Runbook } from './runbook';
 import { verifyInvariants } from './verify';
 
@@ -38,7 +39,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
   const { cluster } = input;
   const run = new Runbook(RUNBOOKS.emergency, cluster);
   const gate = new ApprovalGate();
-  upsertSearchAttributes({ Cluster: [cluster], Runbook: [RUNBOOKS.emergency] });
+  upsertSearchAttributes(runSearchAttributes(cluster, RUNBOOKS.emergency));
   const triggeredAt = input.source.receivedAt ? Date.parse(input.source.receivedAt) : Date.now();
   if (input.source.receivedAt)
     run.record([
@@ -310,12 +311,16 @@ async function notify(
   );
 }
 
-const isRefusal = (e: unknown) => e instanceof ApplicationFailure && e.type === 'Refused';
+const isRefusal = (e: unknown) => e instanceof ApplicationFailure && e.type === FailureType.Refused;
 
 function validated(raw: EmergencyRecoveryInput) {
   try {
     return parseInput(EmergencyRecoveryInputSchema, RUNBOOKS.emergency, raw);
   } catch (e) {
-    throw ApplicationFailure.create({ type: 'BadInput', message: (e as Error).message, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.BadInput,
+      message: (e as Error).message,
+      nonRetryable: true,
+    });
   }
 }

@@ -1,13 +1,14 @@
 // After an emergency recovery the old primary is left fenced; when it could not be reached, this
 // keeps trying: the moment it answers again it is made read-only and loses the traffic, and its
 // transactions the new primary lacks are reported (never applied: a human compensates).
-// Its own workflow id, so a new alert on the cluster starts a new recovery instead of joining it.
+// Its own workflow id (fenceWatchId in ./api), so a new alert on the cluster starts a new recovery instead of joining it.
 import { continueAsNew, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { FenceReport } from '../activities/emergency';
 import { lostTransactions, type LostReport } from '../domain/emergency';
 import { gtidOps } from '../domain/gtid';
 import type { Flavor } from '../domain/inventory';
 import { acts, call } from './activities';
+import { runSearchAttributes, SUPPORT_WORKFLOWS } from './api';
 
 export interface FenceWatchInput {
   cluster: string;
@@ -24,12 +25,11 @@ export interface FenceWatchResult {
   lost: LostReport;
 }
 
-export const fenceWatchId = (cluster: string, host: string) => `fence-watch/${cluster}/${host}`;
 const ROUNDS_PER_RUN = 300;
 
 export async function fenceWatch(input: FenceWatchInput): Promise<FenceWatchResult> {
   const { cluster, host, newPrimary } = input;
-  upsertSearchAttributes({ Cluster: [cluster], Runbook: ['fence-watch'] });
+  upsertSearchAttributes(runSearchAttributes(cluster, SUPPORT_WORKFLOWS.fenceWatch));
   for (let round = 0; round < ROUNDS_PER_RUN; round++) {
     if (Date.now() >= Date.parse(input.untilIso))
       return {

@@ -13,6 +13,10 @@ import {
   type WorkflowInterceptorsFactory,
 } from '@temporalio/workflow';
 import { RUNBOOKS, type RunbookName } from '../domain/runbook';
+import { FailureType } from './api';
+import { emergencyRecovery } from './emergencyRecovery';
+import { plannedSuccessover } from './plannedSuccessover';
+import { topology } from './topology';
 
 export type RunOutcome = 'completed' | 'failed' | 'refused' | 'cancelled';
 
@@ -34,11 +38,14 @@ export interface RunMetricsSinks extends Sinks {
   };
 }
 
-/** The workflows counted as runs, by workflow type. A new runbook adds its line here. */
+/**
+ * The workflows counted as runs, by workflow type (the name a client starts them by: the
+ * function's). A new runbook adds its line here.
+ */
 export const COUNTED_RUNBOOKS: Readonly<Record<string, RunbookName>> = {
-  plannedSuccessover: RUNBOOKS.planned,
-  emergencyRecovery: RUNBOOKS.emergency,
-  topology: RUNBOOKS.topology,
+  [plannedSuccessover.name]: RUNBOOKS.planned,
+  [emergencyRecovery.name]: RUNBOOKS.emergency,
+  [topology.name]: RUNBOOKS.topology,
 };
 
 const { runMetrics } = proxySinks<RunMetricsSinks>();
@@ -103,7 +110,7 @@ function durationsOf(result: unknown): RunDurations {
  * continue-as-new) fails the workflow task, which is retried, so the run has not ended.
  */
 function outcomeOf(e: unknown): RunOutcome | undefined {
-  if (e instanceof ApplicationFailure && e.type === 'Refused') return 'refused';
+  if (e instanceof ApplicationFailure && e.type === FailureType.Refused) return 'refused';
   if (e instanceof CancelledFailure) return 'cancelled';
   if (e instanceof TemporalFailure) return 'failed';
   return undefined;

@@ -16,6 +16,7 @@ import {
   type PlannedSuccessoverResult,
 } from '../domain/runbook';
 import { acts, boundedWait, call, criticalOptions } from './activities';
+import { FailureType, runSearchAttributes } from './api';
 import { failureMessage, refused, Runbook } from './runbook';
 import { verifyInvariants } from './verify';
 import { waitForWindow } from './window';
@@ -24,7 +25,7 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
   const input = validated(raw);
   const { cluster } = input;
   const run = new Runbook(RUNBOOKS.planned, cluster);
-  upsertSearchAttributes({ Cluster: [cluster], Runbook: [RUNBOOKS.planned] });
+  upsertSearchAttributes(runSearchAttributes(cluster, RUNBOOKS.planned));
   // 0. Wait for the upgrade window, when one is given (without the lock: waiting blocks nobody).
   await waitForWindow(run, input.window, { what: 'the successover' });
 
@@ -132,7 +133,7 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
       );
       if (undone.pastPointOfNoReturn) throw e; // promoted: the retry policy rolls forward, never back
       throw ApplicationFailure.create({
-        type: 'Compensated',
+        type: FailureType.Compensated,
         message: `planned successover ${primary} → ${target} on ${cluster} failed before promotion and was undone (${primary} is writable again): ${failureMessage(e)}`,
         nonRetryable: true,
       });
@@ -180,6 +181,10 @@ function validated(raw: PlannedSuccessoverInput) {
   try {
     return parseInput(PlannedSuccessoverInputSchema, RUNBOOKS.planned, raw);
   } catch (e) {
-    throw ApplicationFailure.create({ type: 'BadInput', message: (e as Error).message, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.BadInput,
+      message: (e as Error).message,
+      nonRetryable: true,
+    });
   }
 }

@@ -44,6 +44,7 @@ import {
 import { withLaterPosition } from '../domain/topology';
 import type { AddInventoryHostResult } from '../activities/inventory';
 import { acts, call, defaultOptions } from './activities';
+import { FailureType, runSearchAttributes } from './api';
 import { failureMessage, failureType, refused, Runbook } from './runbook';
 import { verifyInvariants } from './verify';
 
@@ -98,7 +99,7 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
   const input = validated(raw);
   const { cluster, host } = input;
   const run = new Runbook(RUNBOOKS.provision, cluster);
-  upsertSearchAttributes({ Cluster: [cluster], Runbook: [RUNBOOKS.provision] });
+  upsertSearchAttributes(runSearchAttributes(cluster, RUNBOOKS.provision));
   // An upgrade window (workflows/window.ts), when this runbook takes one, is waited for here:
   // before anything is read or changed, and without the lock.
   run.enterPhase('preflight', `provision ${host}`);
@@ -111,7 +112,7 @@ export async function provisionReplica(raw: ProvisionReplicaInput): Promise<Prov
     const r = await provision(run, input, target);
     return added ? { ...r, inventory: added } : r;
   } catch (e) {
-    if (added?.added && (!target.touched || failureType(e) === 'Refused'))
+    if (added?.added && (!target.touched || failureType(e) === FailureType.Refused))
       await CancellationScope.nonCancellable(() =>
         run.step('remove host', host, () =>
           call(acts.removeInventoryHost, `remove ${host} from ${added.inventoryFile}`, { cluster, host }),
@@ -139,7 +140,8 @@ async function addNewHost(
       (r) => (r.added ? `added to ${r.inventoryFile}` : `already in ${r.inventoryFile}, as given`),
     );
   } catch (e) {
-    if (failureType(e) === 'Refused') throw refused(RUNBOOKS.provision, cluster, [failureMessage(e)]);
+    if (failureType(e) === FailureType.Refused)
+      throw refused(RUNBOOKS.provision, cluster, [failureMessage(e)]);
     throw e;
   }
 }
@@ -246,7 +248,8 @@ async function provision(
     );
   } catch (e) {
     // The copy's own last look found a reason to refuse: nothing was changed on the target.
-    if (failureType(e) === 'Refused') throw refused(RUNBOOKS.provision, cluster, [failureMessage(e)]);
+    if (failureType(e) === FailureType.Refused)
+      throw refused(RUNBOOKS.provision, cluster, [failureMessage(e)]);
     throw e;
   }
 
@@ -262,7 +265,7 @@ async function provision(
     const current = findPrimary(spec, now.topology);
     if ('refusal' in current)
       throw ApplicationFailure.create({
-        type: 'NoPrimary',
+        type: FailureType.NoPrimary,
         message: `${host} holds a complete copy at ${copy.gtidPosition}, but ${cluster} has no primary to replicate from: ${current.refusal}; then run provision-replica for ${host} again (the copy is made again)`,
         nonRetryable: true,
       });
@@ -272,7 +275,7 @@ async function provision(
     const primaryGtid = now.topology.nodes.find((n) => n.name === primary)?.gtidExecuted ?? '';
     if (!gtid.contains(primaryGtid, copy.gtidPosition))
       throw ApplicationFailure.create({
-        type: 'Diverged',
+        type: FailureType.Diverged,
         message: `the copy's position ${copy.gtidPosition} has transactions the primary ${primary} lacks (it is at ${primaryGtid || 'nothing'}, missing ${gtid.missing(primaryGtid, copy.gtidPosition)}): the donor ${donor} was ahead of the primary (a recovery lost them?); run provision-replica for ${host} again with another donor`,
         nonRetryable: true,
       });
@@ -349,7 +352,7 @@ async function provision(
       checksum = { reference, position: c.position, equal: c.equal, tables: c.tables };
       if (!c.equal)
         throw ApplicationFailure.create({
-          type: 'ChecksumMismatch',
+          type: FailureType.ChecksumMismatch,
           message: `${host} replicates from ${primary}, but at ${c.position} its data differs from ${reference}'s: ${describeMismatches(c.tables, reference, host)}; do not use it: run provision-replica for ${host} again with wipe: true`,
           nonRetryable: true,
           details: [checksum],
@@ -411,10 +414,10 @@ async function lockWaiting(run: Runbook, input: ProvisionReplicaRequest): Promis
           runbook: RUNBOOKS.provision,
         });
       } catch (e) {
-        if (failureType(e) !== 'Refused') throw e;
+        if (failureType(e) !== FailureType.Refused) throw e;
         if (Date.now() >= deadline)
           throw ApplicationFailure.create({
-            type: 'LockTimeout',
+            type: FailureType.LockTimeout,
             message: `${input.host} holds a complete copy, but the cluster lock stayed taken for ${input.lockTimeoutSeconds} s (${failureMessage(e)}): run provision-replica for ${input.host} again once it is free (the copy is made again)`,
             nonRetryable: true,
           });
@@ -467,13 +470,13 @@ async function waitCaughtUp(
     if (state.state === 'caught-up') return { progress: p, primary };
     if (state.state === 'failed')
       throw ApplicationFailure.create({
-        type: 'ReplicationFailed',
+        type: FailureType.ReplicationFailed,
         message: state.reason,
         nonRetryable: true,
       });
     if (Date.now() >= deadline)
       throw ApplicationFailure.create({
-        type: 'CatchUpTimeout',
+        type: FailureType.CatchUpTimeout,
         message: `${host} did not catch up with ${primary} within ${input.catchUpTimeoutSeconds} s (${formatCatchUp(last, primary)}): it keeps replicating; raise catchUpTimeoutSeconds or maxLagSeconds, or find what slows it`,
         nonRetryable: true,
       });
@@ -486,6 +489,10 @@ function validated(raw: ProvisionReplicaInput): ProvisionReplicaRequest {
   try {
     return parseInput(ProvisionReplicaInputSchema, RUNBOOKS.provision, raw);
   } catch (e) {
-    throw ApplicationFailure.create({ type: 'BadInput', message: (e as Error).message, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.BadInput,
+      message: (e as Error).message,
+      nonRetryable: true,
+    });
   }
 }

@@ -1,33 +1,16 @@
 // What every runbook shows in the Temporal UI: a `progress` query with the timeline so far, the
 // RunbookPhase search attribute per phase, and current details naming the step under way.
 import {
-  defineQuery,
   setHandler,
   setCurrentDetails,
   upsertSearchAttributes,
   ApplicationFailure,
 } from '@temporalio/workflow';
 import type { RunbookName, TimelineStep } from '../domain/runbook';
+import { FailureType, phaseSearchAttribute, progressQuery, type WindowProgress } from './api';
 
-export interface Progress {
-  runbook: RunbookName;
-  cluster: string;
-  phase: string;
-  timeline: TimelineStep[];
-  /** The run's upgrade window, when its input gives one (workflows/window.ts). */
-  window?: WindowProgress;
-}
-
-export interface WindowProgress {
-  spec: string;
-  opensAt: string;
-  closesAt: string;
-  /** Still sleeping until opensAt. */
-  waiting: boolean;
-  skippedBy?: string;
-}
-
-export const progressQuery = defineQuery<Progress>('progress');
+// Defined in ./api with the rest of the contract; re-exported for the tests that read it here.
+export { progressQuery, type Progress, type WindowProgress } from './api';
 
 export class Runbook {
   readonly timeline: TimelineStep[] = [];
@@ -53,7 +36,7 @@ export class Runbook {
   enterPhase(phase: string, details?: string): void {
     this.phase = phase;
     this.phaseDetails = details ? `\n\n${details}` : '';
-    upsertSearchAttributes({ RunbookPhase: [phase] });
+    upsertSearchAttributes(phaseSearchAttribute(phase));
     setCurrentDetails(`**${phase}**${this.phaseDetails}`);
   }
 
@@ -115,7 +98,7 @@ export function failureType(e: unknown): string | undefined {
 /** A refusal: the cluster was left as it was; the reasons say why and what to do. */
 export function refused(runbook: string, cluster: string, reasons: string[]): ApplicationFailure {
   return ApplicationFailure.create({
-    type: 'Refused',
+    type: FailureType.Refused,
     message: `${runbook} on ${cluster} refused, nothing was changed: ${reasons.join('; ')}`,
     nonRetryable: true,
     details: [{ reasons }],

@@ -4,8 +4,9 @@ import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { InspectResult } from '../activities/successover';
 import { RUNBOOKS } from '../domain/runbook';
 import { acts, call } from './activities';
+import { runSearchAttributes } from './api';
 
 export async function topology({ cluster }: { cluster: string }): Promise<InspectResult> {
-  upsertSearchAttributes({ Cluster: [cluster], Runbook: [RUNBOOKS.topology] });
+  upsertSearchAttributes(runSearchAttributes(cluster, RUNBOOKS.topology));
   return call(acts.inspectCluster, `discover ${cluster}`, { cluster });
 }

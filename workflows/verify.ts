@@ -3,6 +3,7 @@
 import { ApplicationFailure, sleep } from '@temporalio/workflow';
 import { invariantReport } from '../domain/invariants';
 import { acts, call } from './activities';
+import { FailureType } from './api';
 import type { Runbook } from './runbook';
 
 export async function verifyInvariants(
@@ -29,7 +30,7 @@ export async function verifyInvariants(
         await sleep(500);
       }
       throw ApplicationFailure.create({
-        type: 'InvariantViolated',
+        type: FailureType.InvariantViolated,
         message: `after the run on ${cluster}: ${violations.join('; ')}`,
         nonRetryable: true,
       });

@@ -1,21 +1,14 @@
 // A runbook whose input gives an upgrade window waits for it: started outside it (by hand, by
 // `schedule trigger`, or by a schedule catching up late) the run sleeps on a durable timer until
 // the window opens, and the UI says until when. An operator may override with `skipWindow`.
-import { condition, defineUpdate, setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
 import type { TimelineStep } from '../domain/runbook';
 import { formatWindow, nextWindow, parseWindow } from '../domain/window';
+import { skipWindowUpdate, WAITING_FOR_WINDOW, type SkipWindowRequest } from './api';
 import type { Runbook } from './runbook';
 
-export interface SkipWindowRequest {
-  /** Who overrides the window (recorded in the timeline). */
-  by?: string;
-  comment?: string;
-}
-
-/** Operator override: start now instead of at the window's opening. Answers what was done. */
-export const skipWindowUpdate = defineUpdate<string, [SkipWindowRequest]>('skipWindow');
-
-export const WAITING_FOR_WINDOW = 'waiting-for-window';
+// Defined in ./api with the rest of the contract; re-exported for the tests that read it here.
+export { skipWindowUpdate, type SkipWindowRequest } from './api';
 
 export interface WaitForWindowOptions {
   /** What waits, for the details: "the cutover"; default "the run". */

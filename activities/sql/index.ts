@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { PoolConnection } from 'mysql2/promise';
 import type { ActivityDeps } from '../deps';
-import { ErrorType, classifySqlError, nonRetryable } from '../errors';
+import { FailureType, classifySqlError, nonRetryable } from '../errors';
 import { clusterOf, hostOf } from '../lookup';
 import type { Cluster, Host } from '../../domain/inventory';
 import {
@@ -159,7 +159,7 @@ export function createSqlActivities(
         const e = err as { cause?: { errno?: number } };
         if (e.cause?.errno === ER_LOCK_WAIT_TIMEOUT)
           throw nonRetryable(
-            ErrorType.Timeout,
+            FailureType.Timeout,
             `set read_only on on ${host.name}: the global read lock was not granted within ${input.timeoutSeconds} s (a long statement or lock holds it)`,
           );
         throw err;
@@ -213,7 +213,7 @@ export function createSqlActivities(
       );
       if (result === 'timeout')
         throw nonRetryable(
-          ErrorType.Timeout,
+          FailureType.Timeout,
           `wait until GTID applied on ${host.name}: ${input.position} not applied within ${input.timeoutSeconds} s`,
           { host: host.name, position: input.position },
         );
@@ -239,7 +239,7 @@ export function createSqlActivities(
       const source = lookup({ cluster: input.cluster, host: input.source }).host;
       if (source.name === host.name)
         throw nonRetryable(
-          ErrorType.BadConfiguration,
+          FailureType.BadConfiguration,
           `repoint ${host.name}: a host cannot replicate from itself`,
         );
       return on(host, `repoint to ${source.name}`, async (c) => {

@@ -3,7 +3,7 @@
 // primary; every change is read back with `show servers state`.
 import { createConnection } from 'node:net';
 import type { Cluster, Traffic } from '../../domain/inventory';
-import { ErrorType, nonRetryable, retryable } from '../errors';
+import { FailureType, nonRetryable, retryable } from '../errors';
 import { errorMessage, hostOf } from './common';
 import { parseServersState, type HaproxyServerState } from './haproxy-state';
 import type {
@@ -59,7 +59,7 @@ export class HaproxyRouter implements TrafficRouter {
     } catch (e) {
       // "Can't find backend." and friends come back as plain text.
       throw nonRetryable(
-        ErrorType.BadConfiguration,
+        FailureType.BadConfiguration,
         `haproxy ${this.traffic.runtimeApi}: show servers state ${this.backend()}: ${out.trim() || errorMessage(e)}: ` +
           'check traffic.backend in the inventory',
       );
@@ -105,7 +105,7 @@ export class HaproxyRouter implements TrafficRouter {
       const after = this.find(await this.servers(), server);
       if (!reached(after))
         throw nonRetryable(
-          ErrorType.BadConfiguration,
+          FailureType.BadConfiguration,
           `haproxy ${this.backend()}/${server}: after ${op} the server state is ${describe(after)}: ` +
             'something else (configuration "disabled", DNS resolution, a health agent) holds it',
         );
@@ -132,7 +132,7 @@ export class HaproxyRouter implements TrafficRouter {
     const s = servers.find((x) => x.server === server);
     if (!s)
       throw nonRetryable(
-        ErrorType.BadConfiguration,
+        FailureType.BadConfiguration,
         `haproxy backend ${this.backend()} has no server "${server}" (it has ${servers.map((x) => x.server).join(', ') || 'none'}): ` +
           'name it like the inventory host or map it in traffic.servers',
       );
@@ -142,9 +142,9 @@ export class HaproxyRouter implements TrafficRouter {
   private commandFailure(command: string, out: string) {
     const text = `haproxy ${this.traffic.runtimeApi}: "${command}": ${out}`;
     if (/permission denied/i.test(out))
-      return nonRetryable(ErrorType.Authentication, `${text}: the stats socket needs "level admin"`);
-    if (/no such|can't find|unknown/i.test(out)) return nonRetryable(ErrorType.BadConfiguration, text);
-    return retryable(ErrorType.Unreachable, text);
+      return nonRetryable(FailureType.Authentication, `${text}: the stats socket needs "level admin"`);
+    if (/no such|can't find|unknown/i.test(out)) return nonRetryable(FailureType.BadConfiguration, text);
+    return retryable(FailureType.Unreachable, text);
   }
 
   private call(command: string): Promise<string> {
@@ -159,21 +159,24 @@ export function runtimeApiCall(api: string, command: string, timeoutMs: number):
       ? createConnection({ path: api.slice('unix:'.length) })
       : (() => {
           const m = /^tcp:(.+):(\d+)$/.exec(api);
-          if (!m) throw nonRetryable(ErrorType.BadConfiguration, `bad haproxy runtimeApi "${api}"`);
+          if (!m) throw nonRetryable(FailureType.BadConfiguration, `bad haproxy runtimeApi "${api}"`);
           return createConnection({ host: m[1], port: Number(m[2]) });
         })();
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => {
       sock.destroy();
       reject(
-        retryable(ErrorType.Unreachable, `haproxy ${api}: no answer to "${command}" within ${timeoutMs} ms`),
+        retryable(
+          FailureType.Unreachable,
+          `haproxy ${api}: no answer to "${command}" within ${timeoutMs} ms`,
+        ),
       );
     }, timeoutMs);
     sock.on('connect', () => sock.end(`${command}\n`));
     sock.on('data', (d: Buffer) => chunks.push(d));
     sock.on('error', (e) => {
       clearTimeout(timer);
-      reject(retryable(ErrorType.Unreachable, `haproxy ${api}: "${command}": ${e.message}`, e));
+      reject(retryable(FailureType.Unreachable, `haproxy ${api}: "${command}": ${e.message}`, e));
     });
     sock.on('close', () => {
       clearTimeout(timer);
@@ -185,7 +188,7 @@ export function runtimeApiCall(api: string, command: string, timeoutMs: number):
 function checkName(what: string, name: string): void {
   if (!HAPROXY_NAME.test(name))
     throw nonRetryable(
-      ErrorType.BadConfiguration,
+      FailureType.BadConfiguration,
       `haproxy ${what} name ${JSON.stringify(name)} has characters the runtime API cannot carry: use letters, digits, "_", ".", ":" or "-"`,
     );
 }

@@ -1,7 +1,7 @@
 // Where writer traffic goes: one interface over the VIP, HAProxy and "nothing configured", chosen by
 // the inventory's traffic.type. Every method is idempotent so a retried activity is harmless.
 import type { Cluster } from '../../domain/inventory';
-import { ErrorType, nonRetryable } from '../errors';
+import { FailureType, nonRetryable } from '../errors';
 import type { SshPool } from '../ssh';
 import type { TrafficRouter } from './types';
 import { HaproxyRouter } from './haproxy';
@@ -22,7 +22,7 @@ export function createRouter(cluster: Cluster, deps: RouterDeps = {}): TrafficRo
     case 'vip':
       if (!deps.ssh)
         throw nonRetryable(
-          ErrorType.BadConfiguration,
+          FailureType.BadConfiguration,
           `cluster ${cluster.name} moves a VIP over SSH, but no SSH pool was given: add credentials.ssh to the inventory`,
         );
       return new VipRouter(cluster, t, deps.ssh, deps.commandTimeoutMs);

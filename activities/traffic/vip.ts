@@ -2,7 +2,7 @@
 // gratuitous ARP started in the background (arping blocks ~1 s after sending, which would sit
 // inside the write blackout), so neighbours switch to the new holder at once.
 import type { Cluster, Traffic } from '../../domain/inventory';
-import { ErrorType, nonRetryable, retryable } from '../errors';
+import { FailureType, nonRetryable, retryable } from '../errors';
 import { shellCommand, type SshPool } from '../ssh';
 import { errorMessage, hostOf } from './common';
 import type {
@@ -139,11 +139,11 @@ export class VipRouter implements TrafficRouter {
 function classifyIpFailure(host: string, op: TrafficOp, t: VipTraffic, stderr: string) {
   const text = `${op} VIP ${t.address} on ${host} ${t.interface}: ${stderr}`;
   if (/Cannot find device/.test(stderr))
-    return nonRetryable(ErrorType.BadConfiguration, `${text}: fix traffic.interface in the inventory`);
+    return nonRetryable(FailureType.BadConfiguration, `${text}: fix traffic.interface in the inventory`);
   if (/Operation not permitted|Permission denied/.test(stderr))
     return nonRetryable(
-      ErrorType.Authentication,
+      FailureType.Authentication,
       `${text}: the SSH user needs root (or CAP_NET_ADMIN) there`,
     );
-  return retryable(ErrorType.Unreachable, text);
+  return retryable(FailureType.Unreachable, text);
 }

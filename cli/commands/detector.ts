@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { connectClient } from '../../temporal/connection';
 import { startDetector } from '../../triggers/detectors';
 import { DEFAULT_TASK_QUEUE } from '../../worker/index';
-import { detectorId } from '../../workflows/detector';
+import { detectorId } from '../../workflows/api';
 import { failureReason, uiLink } from '../runbooks';
 
 /** How long `status` waits for a worker to answer the current-details query. */

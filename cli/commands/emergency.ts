@@ -10,15 +10,20 @@ import {
   EmergencyRecoveryInputSchema,
   parseInput,
   RUNBOOKS,
-  workflowIdFor,
   type EmergencyRecoveryInput,
   type EmergencyRecoveryResult,
 } from '../../domain/runbook';
 import { connectClient } from '../../temporal/connection';
 import { startEmergencyRecovery, type StartedRecovery } from '../../triggers/start';
 import { DEFAULT_TASK_QUEUE } from '../../worker/index';
-import { abortUpdate, approveUpdate, type ApprovalRequest } from '../../workflows/emergency/approval';
-import { progressQuery } from '../../workflows/runbook';
+import {
+  abortUpdate,
+  approveUpdate,
+  FailureType,
+  progressQuery,
+  workflowIdFor,
+  type ApprovalRequest,
+} from '../../workflows/api';
 import { failureReason, printRunFailure, printRunResult, uiLink } from '../runbooks';
 import { printTimeline } from './run';
 
@@ -104,7 +109,7 @@ async function runEmergency(o: EmergencyOptions): Promise<void> {
     printRunResult(o.json, started, await result, printRecovery);
   } catch (e) {
     printRunFailure(o.json, started, e, (reason) =>
-      reason.type === 'Refused'
+      reason.type === FailureType.Refused
         ? reason.message
         : `emergency recovery of ${o.cluster} failed: ${reason.message}`,
     );

@@ -8,9 +8,11 @@ import {
   parseInput,
   PlannedSuccessoverInputSchema,
   ProvisionReplicaInputSchema,
-  provisionWorkflowId,
   RUNBOOKS,
 } from '../../domain/runbook';
+import { provisionWorkflowId } from '../../workflows/api';
+import { plannedSuccessover } from '../../workflows/plannedSuccessover';
+import { provisionReplica } from '../../workflows/provisionReplica';
 import { runAndPrint } from '../runbooks';
 
 interface PlannedOptions {
@@ -49,7 +51,7 @@ export function registerRun(program: Command): void {
       await runAndPrint<PlannedSuccessoverResult>(
         {
           runbook: RUNBOOKS.planned,
-          workflow: 'plannedSuccessover',
+          workflow: plannedSuccessover,
           cluster: o.cluster,
           input,
           summary: `${o.dryRun ? 'dry run: ' : ''}planned successover ${o.target ? `→ ${o.target} ` : ''}on ${o.cluster}`,
@@ -141,7 +143,7 @@ function registerProvision(run: Command): void {
       await runAndPrint<ProvisionReplicaResult>(
         {
           runbook: RUNBOOKS.provision,
-          workflow: 'provisionReplica',
+          workflow: provisionReplica,
           cluster: o.cluster,
           workflowId: provisionWorkflowId(o.cluster, o.host),
           input,

@@ -11,7 +11,6 @@ import {
   type ScheduleOptions,
   type ScheduleSummary,
 } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Command } from 'commander';
 import { parseInput } from '../../domain/runbook';
 import {
@@ -24,11 +23,8 @@ import {
 } from '../../domain/window';
 import { connectClient } from '../../temporal/connection';
 import { DEFAULT_TASK_QUEUE } from '../../worker/index';
-import { WAITING_FOR_WINDOW, skipWindowUpdate } from '../../workflows/window';
+import { runSearchAttributes, skipWindowUpdate, WAITING_FOR_WINDOW } from '../../workflows/api';
 import { failureReason, STARTABLE_RUNBOOKS, uiLink } from '../runbooks';
-
-const CLUSTER = defineSearchAttributeKey('Cluster', SearchAttributeType.KEYWORD);
-const RUNBOOK = defineSearchAttributeKey('Runbook', SearchAttributeType.KEYWORD);
 
 /** What successover records on its schedules (memo), to list them and say what they do. */
 export interface ScheduleMemo {
@@ -160,16 +156,13 @@ export function planSchedule(a: ScheduleCreateArgs, now = new Date()): PlannedSc
     throw e;
   }
   const workflowId = runbook.workflowId(raw as { cluster: string });
-  const attributes = [
-    { key: CLUSTER, value: a.cluster },
-    { key: RUNBOOK, value: runbook.runbook },
-  ];
+  const attributes = runSearchAttributes(a.cluster, runbook.runbook);
   const options: ScheduleOptions = {
     scheduleId: a.id,
     spec,
     action: {
       type: 'startWorkflow',
-      workflowType: runbook.workflowType,
+      workflowType: runbook.workflow,
       taskQueue: a.taskQueue ?? DEFAULT_TASK_QUEUE,
       args: [raw],
       workflowId,

@@ -1,10 +1,11 @@
 // `successover topology`: the replication tree, as orchestrator-client -c topology prints it.
 import type { Command } from 'commander';
 import type { InspectResult } from '../../activities/successover';
-import { RUNBOOKS } from '../../domain/runbook';
 import { connectClient } from '../../temporal/connection';
 import { failureReason } from '../runbooks';
 import { DEFAULT_TASK_QUEUE } from '../../worker/index';
+import { topologyWorkflowId } from '../../workflows/api';
+import { topology } from '../../workflows/topology';
 
 export function registerTopology(program: Command): void {
   program
@@ -16,15 +17,12 @@ export function registerTopology(program: Command): void {
     .action(async (o: { cluster: string; json?: boolean; taskQueue: string }) => {
       const client = await connectClient();
       try {
-        const r = await client.workflow.execute<(a: { cluster: string }) => Promise<InspectResult>>(
-          'topology',
-          {
-            workflowId: `${RUNBOOKS.topology}/${o.cluster}/${Date.now()}`,
-            taskQueue: o.taskQueue,
-            args: [{ cluster: o.cluster }],
-            staticSummary: `topology of ${o.cluster}`,
-          },
-        );
+        const r = await client.workflow.execute(topology, {
+          workflowId: topologyWorkflowId(o.cluster, Date.now()),
+          taskQueue: o.taskQueue,
+          args: [{ cluster: o.cluster }],
+          staticSummary: `topology of ${o.cluster}`,
+        });
         const primary = r.view.find((n) => n.role === 'primary')?.name ?? null;
         if (o.json)
           console.log(JSON.stringify({ primary, hosts: r.view, trafficHolders: r.trafficHolders }, null, 2));

@@ -5,12 +5,17 @@ import {
   BlueGreenUpgradeInputSchema,
   parseInput,
   RUNBOOKS,
-  workflowIdFor,
   type BlueGreenUpgradeResult,
 } from '../../domain/runbook';
 import { connectClient } from '../../temporal/connection';
-import { abortUpdate, approveUpdate } from '../../workflows/emergency/approval';
-import { finalizeSignal, rollbackSignal } from '../../workflows/blueGreen/signals';
+import {
+  abortUpdate,
+  approveUpdate,
+  finalizeSignal,
+  rollbackSignal,
+  workflowIdFor,
+} from '../../workflows/api';
+import { blueGreenUpgrade } from '../../workflows/blueGreenUpgrade';
 import { failureReason, runAndPrint } from '../runbooks';
 import { printTimeline } from './run';
 
@@ -66,7 +71,7 @@ export function registerUpgrade(program: Command): void {
       await runAndPrint<BlueGreenUpgradeResult>(
         {
           runbook: RUNBOOKS.upgrade,
-          workflow: 'blueGreenUpgrade',
+          workflow: blueGreenUpgrade,
           cluster: o.cluster,
           input,
           summary: `blue/green upgrade of ${o.cluster} to ${o.green}${o.targetVersion ? ` (${o.targetVersion})` : ''}`,

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { lostThrough } from '../../bench/harness';
 import { Writer } from '../../bench/writer';
 import type { EmergencyRecoveryInput } from '../../domain/runbook';
-import { workflowIdFor } from '../../domain/runbook';
+import { workflowIdFor } from '../../workflows/api';
 import { labKill, labStatus } from '../../lab/index';
 import { freePort } from '../../temporal/devserver';
 import { startReceiver, type RunningReceiver } from '../../webhook/main';

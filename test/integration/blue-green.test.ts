@@ -5,15 +5,15 @@
 import type { Client } from '@temporalio/client';
 import { Writer } from '../../bench/writer';
 import { labAddHost } from '../../lab/addHost';
-import {
-  RUNBOOKS,
-  workflowIdFor,
-  type BlueGreenUpgradeInput,
-  type BlueGreenUpgradeResult,
-} from '../../domain/runbook';
+import { RUNBOOKS, type BlueGreenUpgradeInput, type BlueGreenUpgradeResult } from '../../domain/runbook';
 import { blueGreenUpgrade } from '../../workflows';
-import { finalizeSignal, rollbackSignal } from '../../workflows/blueGreen/signals';
-import { progressQuery, type Progress } from '../../workflows/runbook';
+import {
+  finalizeSignal,
+  progressQuery,
+  rollbackSignal,
+  workflowIdFor,
+  type Progress,
+} from '../../workflows/api';
 import type { LabInfo } from '../../lab/index';
 import { expectHealthy } from './clusterSnapshot';
 import { rootConnection, startLab, type LabFixture } from './labFixture';

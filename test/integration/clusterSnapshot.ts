@@ -5,7 +5,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { failureReason } from '../../cli/runbooks';
 import { labStatus, type LabInfo } from '../../lab/index';
 import type { PlannedSuccessoverInput } from '../../domain/runbook';
-import { workflowIdFor } from '../../domain/runbook';
+import { workflowIdFor } from '../../workflows/api';
 import { plannedSuccessover } from '../../workflows';
 import { slaveStatus, type LabFixture } from './labFixture';
 

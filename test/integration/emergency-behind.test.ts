@@ -5,7 +5,7 @@
 import { lostThrough, sleep } from '../../bench/harness';
 import { Writer } from '../../bench/writer';
 import type { CatchUpPlan } from '../../domain/emergency';
-import { workflowIdFor } from '../../domain/runbook';
+import { workflowIdFor } from '../../workflows/api';
 import { labKill, labStatus } from '../../lab/index';
 import { emergencyRecovery } from '../../workflows';
 import { inventoryVariant } from './inventoryVariant';

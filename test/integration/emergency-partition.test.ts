@@ -3,11 +3,10 @@
 // second writer when the link comes back. Then the built-in detector recovers a crash by itself.
 import { join } from 'node:path';
 import { Writer } from '../../bench/writer';
-import { workflowIdFor } from '../../domain/runbook';
 import { labHeal, labKill, labPartition, labStatus } from '../../lab/index';
 import { nsHasAddress } from '../../lab/net';
 import { detector, emergencyRecovery } from '../../workflows';
-import { detectorId } from '../../workflows/detector';
+import { detectorId, workflowIdFor } from '../../workflows/api';
 import { inventoryVariant } from './inventoryVariant';
 import { query, startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';

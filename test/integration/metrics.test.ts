@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { workflowIdFor } from '../../domain/runbook';
+import { workflowIdFor } from '../../workflows/api';
 import { freePort } from '../../temporal/devserver';
 import { plannedSuccessover, topology } from '../../workflows';
 import { testClient } from './temporal';

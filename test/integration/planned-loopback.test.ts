@@ -2,7 +2,7 @@
 // writer switch, no root features (namespaces, VIP, sshd).
 import { Writer } from '../../bench/writer';
 import { labStatus } from '../../lab/index';
-import { workflowIdFor } from '../../domain/runbook';
+import { workflowIdFor } from '../../workflows/api';
 import { plannedSuccessover } from '../../workflows';
 import { appConnection, rootConnection, slaveStatus, startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';

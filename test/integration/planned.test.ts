@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Writer } from '../../bench/writer';
 import type { PlannedSuccessoverResult } from '../../domain/runbook';
-import { lockWorkflowId } from '../../domain/runbook';
+import { lockWorkflowId } from '../../workflows/api';
 import { clusterLock, topology } from '../../workflows';
 import { clusterSnapshot, expectHealthy, planned, refusal } from './clusterSnapshot';
 import { query, rootConnection, startLab, type LabFixture } from './labFixture';

@@ -13,17 +13,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import type { Writer } from '../../bench/writer';
 import { failureReason } from '../../cli/runbooks';
-import {
-  provisionWorkflowId,
-  workflowIdFor,
-  type ProvisionReplicaInput,
-  type ProvisionReplicaResult,
-} from '../../domain/runbook';
+import type { ProvisionReplicaInput, ProvisionReplicaResult } from '../../domain/runbook';
 import { findCluster } from '../../domain/inventory';
 import { labAddHost } from '../../lab/index';
 import { loadInventory } from '../../worker/inventory';
 import type { LabHost } from '../../lab/types';
 import { plannedSuccessover, provisionReplica } from '../../workflows';
+import { provisionWorkflowId, workflowIdFor } from '../../workflows/api';
 import { query, slaveStatus, startLab, type LabFixture } from './labFixture';
 import { testClient } from './temporal';
 import {

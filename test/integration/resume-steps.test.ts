@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Writer } from '../../bench/writer';
-import { lockWorkflowId } from '../../domain/runbook';
+import { lockWorkflowId } from '../../workflows/api';
 import { plannedSuccessover } from '../../workflows';
 import { query, rootConnection, startLab, type LabFixture } from './labFixture';
 import { testClient } from './temporal';

@@ -4,7 +4,7 @@
 // and the SSH private key's material. The logs are also checked for what each line must carry.
 import { readFileSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
-import { lockWorkflowId, workflowIdFor } from '../../domain/runbook';
+import { lockWorkflowId, workflowIdFor } from '../../workflows/api';
 import { blackoutMs } from '../../metrics/registry';
 import { installRuntime, workerLogger } from '../../worker/logging';
 import { plannedSuccessover, topology } from '../../workflows';

@@ -4,13 +4,9 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, defineSearchAttributeKey, type Payload } from '@temporalio/common';
 import { failureReason, startRunbook } from '../../cli/runbooks';
-import {
-  RUNBOOKS,
-  workflowIdFor,
-  type PlannedSuccessoverResult,
-  type TimelineStep,
-} from '../../domain/runbook';
-import { progressQuery, type Progress } from '../../workflows/runbook';
+import { RUNBOOKS, type PlannedSuccessoverResult, type TimelineStep } from '../../domain/runbook';
+import { plannedSuccessover } from '../../workflows';
+import { progressQuery, workflowIdFor, type Progress } from '../../workflows/api';
 import { reloadUntilVisible, shows, withPage } from './browser';
 import { startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';
@@ -58,7 +54,7 @@ beforeAll(async () => {
     // Started the way the CLI starts it: workflow id, search attributes and static summary.
     const started = await startRunbook<PlannedSuccessoverResult>(client, {
       runbook: RUNBOOKS.planned,
-      workflow: 'plannedSuccessover',
+      workflow: plannedSuccessover,
       cluster: 'lab',
       input: { cluster: 'lab', target: 'db2' },
       summary: SUMMARY,

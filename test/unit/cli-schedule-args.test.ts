@@ -4,6 +4,7 @@
 import { cli } from './cli.fixtures';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { planSchedule, parseDuration } from '../../cli/commands/schedule';
+import { plannedSuccessover, provisionReplica } from '../../workflows';
 
 const create = (...args: string[]) =>
   cli('schedule', 'create', '--id', 'weekly', '--runbook', 'planned', '--cluster', 'lab', ...args);
@@ -123,7 +124,7 @@ describe('planSchedule', () => {
     });
     expect(p.options.action).toMatchObject({
       type: 'startWorkflow',
-      workflowType: 'plannedSuccessover',
+      workflowType: plannedSuccessover,
       taskQueue: 'q',
       workflowId: 'planned-successover/lab',
       args: [{ target: 'db2', cluster: 'lab', window: 'Sun 04:00-06:00 Europe/Paris' }],
@@ -166,7 +167,7 @@ describe('planSchedule', () => {
       now,
     );
     expect(p.options.action).toMatchObject({
-      workflowType: 'provisionReplica',
+      workflowType: provisionReplica,
       workflowId: 'provision-replica/lab/db4',
       args: [{ host: 'db4', cluster: 'lab' }],
     });

@@ -1,4 +1,5 @@
-import { parseInput, provisionWorkflowId, ProvisionReplicaInputSchema, RUNBOOKS } from '../../domain/runbook';
+import { parseInput, ProvisionReplicaInputSchema, RUNBOOKS } from '../../domain/runbook';
+import { provisionWorkflowId } from '../../workflows/api';
 
 const parse = (raw: unknown) => parseInput(ProvisionReplicaInputSchema, RUNBOOKS.provision, raw);
 

@@ -1,20 +1,14 @@
 // Step 4 of emergency recovery, when policy.requireApproval: a human approves or aborts the chosen
 // candidate through the `approve` / `abort` updates (the UI and the CLI send them); silence past
 // the approval timeout aborts, because promoting without the asked-for consent is the worse error.
-import { condition, defineUpdate, setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
+import { abortUpdate, approveUpdate, type ApprovalRequest } from '../api';
 
-export interface ApprovalRequest {
-  by?: string;
-  comment?: string;
-}
 export interface Approval {
   decision: 'approved' | 'aborted' | 'timed-out';
   by?: string;
   comment?: string;
 }
-
-export const approveUpdate = defineUpdate<string, [ApprovalRequest]>('approve');
-export const abortUpdate = defineUpdate<string, [ApprovalRequest]>('abort');
 
 /** Installs the handlers at once, so an early update is rejected with the reason, not lost. */
 export class ApprovalGate {

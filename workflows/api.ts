@@ -1,0 +1,211 @@
+// The contract between the workflows and everything that talks to them: the CLI, the webhook
+// receiver, triggers, schedules, activities and parent workflows. Workflow ids, queries, signals,
+// updates, search attributes and failure types are defined here once, so a caller and a workflow
+// cannot disagree on a spelling.
+//
+// Workflows themselves are started by their function reference (`client.workflow.start(
+// plannedSuccessover, ...)`, `executeChild(provisionReplica, ...)`): the SDK sends the function's
+// name, and the compiler checks the arguments. No workflow type is written as a string.
+//
+// Workflow code imports this module: it may only import @temporalio/workflow, @temporalio/common
+// and pure domain modules, never a workflow (they import it) nor anything doing I/O.
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  type SearchAttributePair,
+  type SearchAttributeUpdatePair,
+} from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { RUNBOOKS, type RunbookName, type TimelineStep } from '../domain/runbook';
+
+// ---------------------------------------------------------------------------------------------
+// Workflow ids. One running execution per id is Temporal's guarantee, so an id says what may not
+// run twice: one runbook per cluster, one provisioning per host, one detector per cluster.
+
+/**
+ * The workflows that serve the runbooks without being one: the value of their Runbook search
+ * attribute (to find them in the UI) and the first part of their workflow id.
+ */
+export const SUPPORT_WORKFLOWS = {
+  clusterLock: 'cluster-lock',
+  detector: 'detector',
+  fenceWatch: 'fence-watch',
+} as const;
+export type SupportWorkflowName = (typeof SUPPORT_WORKFLOWS)[keyof typeof SUPPORT_WORKFLOWS];
+
+/** The workflow id of a runbook on a cluster: one run per id, so starting twice joins or refuses. */
+export const workflowIdFor = (runbook: RunbookName, cluster: string): string => `${runbook}/${cluster}`;
+
+/** One provisioning per host: a second start for the same host joins or is refused, other hosts run. */
+export const provisionWorkflowId = (cluster: string, host: string): string =>
+  `${workflowIdFor(RUNBOOKS.provision, cluster)}/${host}`;
+
+/** A look at the cluster (workflows/topology.ts) changes nothing: any number may run, each its own id. */
+export const topologyWorkflowId = (cluster: string, unique: string | number): string =>
+  `${workflowIdFor(RUNBOOKS.topology, cluster)}/${unique}`;
+
+/** The cluster lock (workflows/clusterLock.ts): starting it is the atomic test-and-set. */
+export const lockWorkflowId = (cluster: string): string => `${SUPPORT_WORKFLOWS.clusterLock}/${cluster}`;
+
+/** One detector per cluster, whoever starts it (the worker, the CLI). */
+export const detectorId = (cluster: string): string => `${SUPPORT_WORKFLOWS.detector}/${cluster}`;
+
+/**
+ * One fence watch per old primary, apart from the recovery's id: a new alert on the cluster
+ * starts a new recovery instead of joining the watch.
+ */
+export const fenceWatchId = (cluster: string, host: string): string =>
+  `${SUPPORT_WORKFLOWS.fenceWatch}/${cluster}/${host}`;
+
+// ---------------------------------------------------------------------------------------------
+// Search attributes, all Keyword (temporal/devserver.ts registers these on its namespace). Every run
+// carries Cluster and Runbook from its start, and runbooks set RunbookPhase as they go.
+
+export const SEARCH_ATTRIBUTE_KEYS = {
+  /** The cluster a run acts on. */
+  Cluster: defineSearchAttributeKey('Cluster', SearchAttributeType.KEYWORD),
+  /** What the run is: a runbook (RUNBOOKS) or a support workflow (SUPPORT_WORKFLOWS). */
+  Runbook: defineSearchAttributeKey('Runbook', SearchAttributeType.KEYWORD),
+  /** Where a runbook is (Runbook.enterPhase): "preflight", "waiting-for-window", "done", ... */
+  RunbookPhase: defineSearchAttributeKey('RunbookPhase', SearchAttributeType.KEYWORD),
+} as const;
+
+/** Cluster and Runbook: `typedSearchAttributes` on a start, and the run's first upsert. */
+export const runSearchAttributes = (
+  cluster: string,
+  runbook: RunbookName | SupportWorkflowName,
+): SearchAttributePair[] => [
+  { key: SEARCH_ATTRIBUTE_KEYS.Cluster, value: cluster },
+  { key: SEARCH_ATTRIBUTE_KEYS.Runbook, value: runbook },
+];
+
+/** The upsert of a runbook entering a phase. */
+export const phaseSearchAttribute = (phase: string): SearchAttributeUpdatePair[] => [
+  { key: SEARCH_ATTRIBUTE_KEYS.RunbookPhase, value: phase },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Every runbook: the `progress` query (workflows/runbook.ts answers it).
+
+export interface Progress {
+  runbook: RunbookName;
+  cluster: string;
+  phase: string;
+  timeline: TimelineStep[];
+  /** The run's upgrade window, when its input gives one (workflows/window.ts). */
+  window?: WindowProgress;
+}
+
+export interface WindowProgress {
+  spec: string;
+  opensAt: string;
+  closesAt: string;
+  /** Still sleeping until opensAt. */
+  waiting: boolean;
+  skippedBy?: string;
+}
+
+export const progressQuery = defineQuery<Progress>('progress');
+
+// ---------------------------------------------------------------------------------------------
+// A runbook waiting for its upgrade window (workflows/window.ts).
+
+export interface SkipWindowRequest {
+  /** Who overrides the window (recorded in the timeline). */
+  by?: string;
+  comment?: string;
+}
+
+/** Operator override: start now instead of at the window's opening. Answers what was done. */
+export const skipWindowUpdate = defineUpdate<string, [SkipWindowRequest]>('skipWindow');
+
+/** The RunbookPhase of a run sleeping until its window opens (`skip-window` finds runs by it). */
+export const WAITING_FOR_WINDOW = 'waiting-for-window';
+
+// ---------------------------------------------------------------------------------------------
+// Human approval (workflows/emergency/approval.ts), in emergency recovery and before a blue/green
+// cutover. Updates, not signals: a run that is not waiting rejects them with the reason.
+
+export interface ApprovalRequest {
+  by?: string;
+  comment?: string;
+}
+
+/** Answers "approved by NAME". */
+export const approveUpdate = defineUpdate<string, [ApprovalRequest]>('approve');
+/** Answers "aborted by NAME"; nothing is changed. */
+export const abortUpdate = defineUpdate<string, [ApprovalRequest]>('abort');
+
+// ---------------------------------------------------------------------------------------------
+// The blue/green upgrade's rollback window (workflows/blueGreenUpgrade.ts). Signals: one sent
+// outside the window is recorded in the result's warnings and ignored.
+
+export interface RollbackRequest {
+  by?: string;
+  comment?: string;
+}
+/** During the rollback window: successover back to blue. */
+export const rollbackSignal = defineSignal<[RollbackRequest]>('rollback');
+/** During the rollback window: keep green, end the run now. */
+export const finalizeSignal = defineSignal<[RollbackRequest]>('finalize');
+
+// ---------------------------------------------------------------------------------------------
+// The cluster lock (workflows/clusterLock.ts, taken and released by activities/lock.ts).
+
+export interface LockHolder {
+  workflowId: string;
+  runId: string;
+  runbook: string;
+}
+
+/** Ends the lock; ignored unless it names the holder's run, so a stale release frees nothing. */
+export const releaseSignal = defineSignal<[{ runId: string }]>('release');
+export const holderQuery = defineQuery<LockHolder>('holder');
+
+// ---------------------------------------------------------------------------------------------
+// Failure types: the `type` of every ApplicationFailure an activity or a workflow raises. Callers
+// branch on them (a refusal is not an error, a timeout may be waited out), and the CLI and the
+// metrics report them.
+
+export const FailureType = {
+  // Classified by activities (activities/errors.ts).
+  /** Network, timeouts, a server that is starting: retrying may help. */
+  Unreachable: 'Unreachable',
+  /** Wrong password, missing privilege. */
+  Authentication: 'Authentication',
+  /** The SSH host key differs from the pinned one. */
+  HostKeyMismatch: 'HostKeyMismatch',
+  /** The inventory or a request is wrong; the fix is in the message. */
+  BadConfiguration: 'BadConfiguration',
+  /** A SQL error that retrying cannot fix (syntax, unknown variable, replication misconfigured). */
+  SqlError: 'SqlError',
+  /** A safety check refused the operation; the cluster was left as it was. */
+  Refused: 'Refused',
+  /** A bounded wait ran out (GTID wait, read_only lock wait). */
+  Timeout: 'Timeout',
+
+  // Raised by workflows.
+  /** The run's input failed validation; the message names the field. */
+  BadInput: 'BadInput',
+  /** A planned successover failed before the point of no return and was undone. */
+  Compensated: 'Compensated',
+  /** After a run, the cluster breaks an invariant (two writers, traffic elsewhere, ...). */
+  InvariantViolated: 'InvariantViolated',
+  /** Emergency recovery: the old primary is fenced, but no replica could be promoted complete. */
+  CatchUpIncomplete: 'CatchUpIncomplete',
+  /** Green replicated badly during a blue/green soak; nothing was cut over. */
+  SoakFailed: 'SoakFailed',
+  /** Provisioning: the copy is complete but the cluster has no primary to replicate from. */
+  NoPrimary: 'NoPrimary',
+  /** Provisioning: the copy holds transactions the primary lacks. */
+  Diverged: 'Diverged',
+  /** Provisioning: the new replica's data differs from another replica's at one position. */
+  ChecksumMismatch: 'ChecksumMismatch',
+  /** Provisioning: the cluster lock stayed taken past lockTimeoutSeconds. */
+  LockTimeout: 'LockTimeout',
+  /** Provisioning: the new replica's replication stopped with an error. */
+  ReplicationFailed: 'ReplicationFailed',
+  /** Provisioning: the new replica did not catch up within catchUpTimeoutSeconds. */
+  CatchUpTimeout: 'CatchUpTimeout',
+} as const;
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

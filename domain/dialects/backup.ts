@@ -3,7 +3,7 @@
 // are argv arrays (the activity quotes every word for the shell), so unit tests see exactly what
 // each flavor runs. Credentials are never in them: every client reads an option file written for
 // the run (`clientOptionFile`), always its first option as the tools require.
-import type { Probe, Statement } from './dialect';
+import type { Probe, Statement } from './statement';
 import { quoteIdentifier, sqlInteger } from './escape';
 import { num, str, stmt } from './rows';
 

@@ -13,7 +13,7 @@ import {
 } from './backup';
 import { quoteString } from './escape';
 import { str, stmt } from './rows';
-import type { Row } from './dialect';
+import type { Row } from './statement';
 
 // A dump line such as "-- SET GLOBAL gtid_slave_pos='0-1-42';" (commented by --master-data=2).
 // mariadb-dump prints it at the END of the dump ("deferred"), with @@gtid_binlog_pos read under

@@ -4,7 +4,7 @@
 import type { Flavor } from '../inventory';
 import type { CompatAccount, CompatFacts, CompatSchema } from '../upgrade/facts';
 import { REPLICATION_VARIABLES } from '../upgrade/versions/replication';
-import type { Probe, Row, Statement } from './dialect';
+import type { Probe, Row, Statement } from './statement';
 import { quoteString } from './escape';
 import { field, firstRow, str, stmt } from './rows';
 

@@ -3,22 +3,9 @@
 import type { Flavor } from '../inventory';
 import type { CompatFacts } from '../upgrade/facts';
 import type { BackupDialect } from './backup';
+import type { Probe, Statement } from './statement';
 
-/** A statement to send, and the same statement safe to show in plans and logs. */
-export interface Statement {
-  sql: string;
-  /** Equal to `sql` unless the statement carries a secret, which is shown as '***'. */
-  redacted: string;
-}
-
-/** A row as mysql2 returns it for a text-protocol query. */
-export type Row = Record<string, unknown>;
-
-/** Statements whose result sets, in order, parse into one value. */
-export interface Probe<T> {
-  statements: Statement[];
-  parse(results: Row[][]): T;
-}
+export type { Probe, Row, Statement } from './statement';
 
 export interface NodeFacts {
   version: string;

@@ -1,6 +1,6 @@
 // Reading values out of mysql2 rows. mysql2 returns integers as numbers, DECIMAL/BIGINT results of
 // some functions as strings, NULL as null, and booleans from @@variables as 0/1: accept them all.
-import type { Row, Statement } from './dialect';
+import type { Row, Statement } from './statement';
 
 export function stmt(sql: string): Statement {
   return { sql, redacted: sql };

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { findCluster, type Host } from '../domain/inventory';
 import { SshPool } from '../activities/ssh';
-import { ACCOUNT_NAMES, labDir, requireState, SQL_PORT } from './index';
 import { haproxyCommand, enabledServers } from './runtimeApi';
 import { writeHaproxyConfig } from './haproxy';
+import { ACCOUNT_NAMES, SQL_PORT } from './defaults';
 import { withInventoryHost, writeInventory } from './inventory';
 import {
   createAccounts,
@@ -25,7 +25,7 @@ import { portFree } from './ports';
 import { runningPid, writeServiceScripts } from './service';
 import { killHard, waitFor } from './sh';
 import { keygen, pinnedKey, startSshd, writeSshdConfig } from './sshd';
-import { readState, withLock, writeState } from './state';
+import { labDir, readState, requireState, withLock, writeState } from './state';
 import type { LabHost, LabState } from './types';
 
 const NAME = /^[a-z][a-z0-9]*$/;

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../temporal/devserver';
 import { findBinary } from './bin';
-import { ACCOUNT_NAMES } from './index';
+import { ACCOUNT_NAMES } from './defaults';
 import { daemon, waitFor } from './sh';
 import { writeState } from './state';
 import type { LabInfo, LabState } from './types';

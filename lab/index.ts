@@ -4,7 +4,7 @@
 // is recorded in <labdir>/state.json as it is made, so `lab down` removes exactly that.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { labInventory, writeInventory } from './inventory';
 import {
   connectRoot,
@@ -25,7 +25,8 @@ import { startHaproxy, writeHaproxyConfig, WRITER_BACKEND } from './haproxy';
 import { enabledServers } from './runtimeApi';
 import { isOurs, killHard, run, waitFor } from './sh';
 import { keygen, pinnedKey, startSshd, writeSshdConfig } from './sshd';
-import { readState, withLock, writeState } from './state';
+import { ACCOUNT_NAMES, DEFAULTS, SQL_PORT } from './defaults';
+import { labDir, readState, requireState, withLock, writeState } from './state';
 import { portFree } from './ports';
 import { startAlerting } from './alerting';
 import { startTemporalHook } from './temporal';
@@ -37,18 +38,8 @@ import { SshPool } from '../activities/ssh';
 export type { LabInfo, LabOptions, LabStatus, HostStatus, LabHost, LabMode } from './types';
 export { labAddHost } from './addHost';
 
-export const DEFAULTS = { hosts: 3, prefix: 'so', subnet: '10.99.0.0/24', basePort: 13306 } as const;
-export const ACCOUNT_NAMES = {
-  admin: 'successover',
-  replication: 'repl',
-  app: 'app',
-  database: 'app',
-} as const;
-export const SQL_PORT = 3306;
-
-/** <repo>/.lab (git-ignored). */
-export const defaultLabDir = () => resolve(__dirname, '..', '.lab');
-export const labDir = (dir?: string) => resolve(dir ?? defaultLabDir());
+export { ACCOUNT_NAMES, DEFAULTS, SQL_PORT } from './defaults';
+export { defaultLabDir, labDir, requireState } from './state';
 
 type Resolved = LabState['options'] & {
   dir: string;
@@ -562,13 +553,6 @@ export async function labDown(
   });
   removeDirIfEmpty(dir, createdDir);
   return { removed: true };
-}
-
-export function requireState(dir?: string): LabState {
-  const d = labDir(dir);
-  const st = existsSync(d) ? readState(d) : undefined;
-  if (!st) throw new Error(`no lab in ${d}: run \`successover lab up\` first`);
-  return st;
 }
 
 function requireHost(st: LabState, host: string): void {

@@ -9,8 +9,12 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { LabState } from './types';
+
+/** <repo>/.lab (git-ignored). */
+export const defaultLabDir = () => resolve(__dirname, '..', '.lab');
+export const labDir = (dir?: string) => resolve(dir ?? defaultLabDir());
 
 export const statePath = (dir: string) => join(dir, 'state.json');
 
@@ -70,4 +74,11 @@ export async function withLock<T>(dir: string, what: string, fn: () => Promise<T
       // already gone: down removed the dir
     }
   }
+}
+
+export function requireState(dir?: string): LabState {
+  const d = labDir(dir);
+  const st = existsSync(d) ? readState(d) : undefined;
+  if (!st) throw new Error(`no lab in ${d}: run \`successover lab up\` first`);
+  return st;
 }

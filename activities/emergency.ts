@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import { createConnection } from 'mysql2/promise';
 import { dialectFor } from '../domain/dialects';
 import type { PrimaryProbe } from '../domain/emergency';
+import type { FenceOutcome, FenceReport } from '../domain/emergency/fence';
 import type { Cluster, Host } from '../domain/inventory';
 import { RUNBOOKS, type EmergencyRecoveryInput } from '../domain/runbook';
 import { startEmergencyRecovery } from '../triggers/start';
@@ -28,20 +29,6 @@ export interface ProbeInput {
   intervalMs: number;
   /** Each probe's connect bound. */
   timeoutMs?: number;
-}
-
-/** What fencing achieved, step by step: shown in the result and the UI. */
-export interface FenceReport {
-  host: string;
-  readOnly: FenceOutcome;
-  traffic: FenceOutcome;
-  command: FenceOutcome;
-  /** At least one fence held: the host cannot take writes through successover's paths. */
-  fenced: boolean;
-}
-export interface FenceOutcome {
-  status: 'done' | 'failed' | 'skipped';
-  detail: string;
 }
 
 export type HookEvent = 'detected' | 'succeeded' | 'failed';

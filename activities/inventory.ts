@@ -4,17 +4,11 @@
 // the file (a volume, configuration management): a worker with its own copy does not see the host.
 import { ApplicationFailure } from '@temporalio/common';
 import type { Host } from '../domain/inventory';
-import { checkNewHost } from '../domain/provision/newHost';
+import { checkNewHost, type AddInventoryHostResult } from '../domain/provision/newHost';
 import type { ActivityDeps } from './deps';
 import { FailureType, nonRetryable } from './errors';
 import { clusterOf } from './lookup';
 import type { SshPool } from './ssh';
-
-export interface AddInventoryHostResult {
-  /** False when the same entry was there already (a retry, or a run given it again). */
-  added: boolean;
-  inventoryFile: string;
-}
 
 export function createInventoryActivities(deps: ActivityDeps, shared: { ssh?: SshPool }) {
   function file() {

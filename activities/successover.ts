@@ -6,14 +6,13 @@ import { Context } from '@temporalio/activity';
 import type { PoolConnection } from 'mysql2/promise';
 import { dialectFor, killableSessions, type Dialect, type Statement } from '../domain/dialects';
 import type { Cluster, Host } from '../domain/inventory';
-import type { PlannedCommandView, TimelineStep, TopologyNodeView } from '../domain/runbook';
-import type { NodeState, Topology } from '../domain/topology';
-import { relayFacts, type RelayFacts } from '../domain/emergency/types';
+import type { PlannedCommandView, TimelineStep } from '../domain/runbook';
+import { relayFacts, toNodeState, toView, type InspectResult, type RelayFacts } from '../domain/topology';
 import type { ActivityDeps } from './deps';
 import { FailureType, classifySqlError, nonRetryable } from './errors';
 import { clusterOf as inventoryCluster, hostOf } from './lookup';
 import { failpoint } from './failpoints';
-import type { SqlActivities, HostTopology } from './sql';
+import type { SqlActivities } from './sql';
 import type { SqlPools } from './sql/pools';
 import { execute, probe, redacted } from './sql/run';
 import type { TrafficRouter } from './traffic/router';
@@ -24,15 +23,6 @@ export interface SuccessoverShared {
   routerFor(cluster: Cluster): TrafficRouter;
   /** Opens SSH connections ahead of the critical section (a new one costs a handshake). */
   warmSsh(hosts: Host[]): Promise<void>;
-}
-
-export interface InspectResult {
-  topology: Topology;
-  /** Hosts holding the writer traffic; null when the cluster has no traffic router. */
-  trafficHolders: string[] | null;
-  view: TopologyNodeView[];
-  /** Per replica, what its relay log received and from which server (emergency decisions). */
-  relay: Record<string, RelayFacts>;
 }
 
 export interface CriticalSectionInput {
@@ -55,44 +45,6 @@ export interface CriticalSectionResult {
 
 const ER_NO_SUCH_THREAD = 1094;
 const POSITION = '<final GTID position of the primary>';
-
-export function toNodeState(h: HostTopology): NodeState {
-  const r = h.replication;
-  return {
-    name: h.host,
-    reachable: h.reachable,
-    ...(h.error ? { error: h.error } : {}),
-    version: h.facts?.version,
-    readOnly: h.facts ? h.facts.readOnly || h.facts.superReadOnly === true : undefined,
-    replication: r
-      ? {
-          source: h.sourceName ?? `${r.sourceHost}:${r.sourcePort}`,
-          ioRunning: r.ioRunning,
-          sqlRunning: r.sqlRunning === 'yes',
-          lagSeconds: r.lagSeconds,
-          ioError: r.lastIoError,
-          sqlError: r.lastSqlError,
-        }
-      : null,
-    gtidExecuted: h.gtid?.current,
-    gtidHistory: h.gtid ? (h.gtid.binlogState ?? h.gtid.current) : undefined,
-  };
-}
-
-export function toView(n: NodeState): TopologyNodeView {
-  return {
-    name: n.name,
-    role: n.readOnly === false ? 'primary' : n.replication ? 'replica' : 'unknown',
-    readOnly: n.readOnly ?? null,
-    source: n.replication?.source ?? null,
-    ioRunning: n.replication?.ioRunning ?? null,
-    sqlRunning: n.replication?.sqlRunning ?? null,
-    lagSeconds: n.replication?.lagSeconds ?? null,
-    gtid: n.gtidExecuted ?? null,
-    version: n.version ?? null,
-    error: n.error ?? n.replication?.sqlError ?? (n.replication?.ioError || null),
-  };
-}
 
 export function createSuccessoverActivities(deps: ActivityDeps, shared: SuccessoverShared) {
   const clusterOf = (name: string): Cluster => inventoryCluster(deps.inventory, name);

@@ -5,7 +5,7 @@ import type { Cluster } from './inventory';
 import type { GtidOps } from './gtid';
 import { isUnprovisioned, notRepointed, UNPROVISIONED } from './provision/unprovisioned';
 import { rankCandidates, type Ranking } from './ranking';
-import { replicationHealthy, writableNodes, type Topology } from './topology';
+import { findPrimary, replicationHealthy, type Topology } from './topology';
 import { isOlder } from './version';
 
 /** The fields of a dialect's long-transaction row that preflight reports. */
@@ -32,25 +32,6 @@ export interface PlannedDecision {
 }
 
 export type Preflight = { ok: true; decision: PlannedDecision } | { ok: false; refusals: string[] };
-
-/** The one writable node, or why there is not exactly one. */
-export function findPrimary(
-  _cluster: Cluster,
-  topology: Topology,
-): { primary: string } | { refusal: string } {
-  const writers = writableNodes(topology).map((n) => n.name);
-  if (writers.length > 1)
-    return {
-      refusal: `${writers.length} writable nodes (${writers.join(', ')}): resolve the split brain (set read_only=1 on all but the real primary) before any runbook`,
-    };
-  if (writers.length === 0) {
-    const down = topology.nodes.filter((n) => !n.reachable).map((n) => n.name);
-    return {
-      refusal: `no writable node${down.length ? ` (unreachable: ${down.join(', ')})` : ''}: if the primary is dead run emergency recovery; if all are read-only, make the primary writable first`,
-    };
-  }
-  return { primary: writers[0] };
-}
 
 export function preflightPlanned(input: {
   cluster: Cluster;

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { formatPath, HostSchema } from './inventory';
 import { PROVISION_METHODS, type ProvisionMethod } from './provision/method';
+import type { TopologyNodeView } from './topology';
 import { WindowSchema } from './window';
 
 export { WindowSchema } from './window';
@@ -175,19 +176,6 @@ export interface TimelineStep {
   ms?: number;
   status: 'running' | 'done' | 'failed' | 'skipped' | 'compensated';
   detail?: string;
-}
-
-export interface TopologyNodeView {
-  name: string;
-  role: 'primary' | 'replica' | 'unknown';
-  readOnly: boolean | null;
-  source: string | null;
-  ioRunning: string | null;
-  sqlRunning: boolean | null;
-  lagSeconds: number | null;
-  gtid: string | null;
-  version: string | null;
-  error: string | null;
 }
 
 export interface PlannedCommandView {

@@ -21,7 +21,7 @@ import {
   type EmergencyRecoveryInput,
   type EmergencyRecoveryResult,
 } from '../domain/runbook';
-import type { InspectResult } from '../activities/successover';
+import type { InspectResult } from '../domain/topology';
 import { acts, call, callLocal, localActs } from './activities';
 import { FailureType, fenceWatchId, runSearchAttributes } from './api';
 import { ApprovalGate } from './emergency/approval';

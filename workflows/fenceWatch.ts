@@ -3,7 +3,7 @@
 // transactions the new primary lacks are reported (never applied: a human compensates).
 // Its own workflow id (fenceWatchId in ./api), so a new alert on the cluster starts a new recovery instead of joining it.
 import { continueAsNew, sleep, upsertSearchAttributes } from '@temporalio/workflow';
-import type { FenceReport } from '../activities/emergency';
+import type { FenceReport } from '../domain/emergency/fence';
 import { lostTransactions, type LostReport } from '../domain/emergency';
 import { gtidOps } from '../domain/gtid';
 import type { Flavor } from '../domain/inventory';

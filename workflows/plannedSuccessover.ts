@@ -5,9 +5,9 @@
 // failure compensates back to the original state; after it, the run only rolls forward.
 import { CancellationScope, upsertSearchAttributes, ApplicationFailure } from '@temporalio/workflow';
 import { gtidOps } from '../domain/gtid';
-import { findPrimary, preflightPlanned } from '../domain/preflight';
+import { preflightPlanned } from '../domain/preflight';
 import { unprovisionedNodes } from '../domain/provision/unprovisioned';
-import { withLaterPosition } from '../domain/topology';
+import { findPrimary, withLaterPosition } from '../domain/topology';
 import {
   parseInput,
   PlannedSuccessoverInputSchema,

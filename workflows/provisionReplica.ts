@@ -16,7 +16,6 @@ import {
 } from '@temporalio/workflow';
 import { gtidOps } from '../domain/gtid';
 import type { Cluster } from '../domain/inventory';
-import { findPrimary } from '../domain/preflight';
 import {
   catchUpState,
   chooseChecksumReference,
@@ -41,8 +40,8 @@ import {
   type ProvisionReplicaRequest,
   type ProvisionReplicaResult,
 } from '../domain/runbook';
-import { withLaterPosition } from '../domain/topology';
-import type { AddInventoryHostResult } from '../activities/inventory';
+import { findPrimary, withLaterPosition } from '../domain/topology';
+import type { AddInventoryHostResult } from '../domain/provision/newHost';
 import { acts, call, defaultOptions } from './activities';
 import { FailureType, runSearchAttributes } from './api';
 import { failureMessage, failureType, refused, Runbook } from './runbook';

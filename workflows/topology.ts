@@ -1,7 +1,7 @@
 // The cluster as it is now: who replicates from whom, read-only flags, lag, GTIDs, traffic.
 // A workflow so it can be started from the UI; it changes nothing.
 import { upsertSearchAttributes } from '@temporalio/workflow';
-import type { InspectResult } from '../activities/successover';
+import type { InspectResult } from '../domain/topology';
 import { RUNBOOKS } from '../domain/runbook';
 import { acts, call } from './activities';
 import { runSearchAttributes } from './api';

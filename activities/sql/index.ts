@@ -7,14 +7,13 @@ import type { ActivityDeps } from '../deps';
 import { FailureType, classifySqlError, nonRetryable } from '../errors';
 import { clusterOf, hostOf } from '../lookup';
 import type { Cluster, Host } from '../../domain/inventory';
+import type { HostTopology } from '../../domain/topology';
 import {
   dialectFor,
   killableSessions,
   type Dialect,
   type GtidPosition,
   type LongTransaction,
-  type NodeFacts,
-  type ReplicationStatus,
   type Statement,
 } from '../../domain/dialects';
 import { SqlPools } from './pools';
@@ -23,18 +22,6 @@ import { execute, probe, redacted } from './run';
 export interface HostRef {
   cluster: string;
   host: string;
-}
-
-export interface HostTopology {
-  host: string;
-  reachable: boolean;
-  /** Why it was unreachable (classified message naming host and operation). */
-  error: string | null;
-  facts: NodeFacts | null;
-  replication: ReplicationStatus | null;
-  gtid: GtidPosition | null;
-  /** The inventory host this node replicates from, when its source address matches one. */
-  sourceName: string | null;
 }
 
 export interface Topology {

@@ -3,7 +3,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
-import type { FenceReport } from '../../activities/emergency';
+import type { FenceReport } from '../../domain/emergency/fence';
 import type { LostReport } from '../../domain/emergency';
 import type { Ranking } from '../../domain/ranking';
 import {

@@ -1,6 +1,6 @@
 // `successover topology`: the replication tree, as orchestrator-client -c topology prints it.
 import type { Command } from 'commander';
-import type { InspectResult } from '../../activities/successover';
+import type { InspectResult } from '../../domain/topology';
 import { connectClient } from '../../temporal/connection';
 import { failureReason } from '../runbooks';
 import { DEFAULT_TASK_QUEUE } from '../../worker/index';

@@ -5,6 +5,13 @@ import type { Cluster, Host } from '../inventory';
 
 export type NewHostCheck = { ok: true; present: boolean } | { ok: false; problems: string[] };
 
+/** What adding the host to the worker's inventory file did (activity addInventoryHost). */
+export interface AddInventoryHostResult {
+  /** False when the same entry was there already (a retry, or a run given it again). */
+  added: boolean;
+  inventoryFile: string;
+}
+
 /** Two entries are the same host when every field (defaults applied) is equal. */
 export function sameHostEntry(a: Host, b: Host): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));

@@ -5,8 +5,7 @@
 // (lastLook.ts), with the same rules for the method.
 import type { GtidOps } from '../gtid';
 import type { Cluster } from '../inventory';
-import { findPrimary } from '../preflight';
-import type { Topology } from '../topology';
+import { findPrimary, type Topology } from '../topology';
 import { isOlder } from '../version';
 import { chooseDonor, type DonorCandidate } from './donor';
 import { physicalBlockers } from './lastLook';

@@ -2,9 +2,8 @@
 // are unit-tested: where green stands before the run, whether the soak is healthy, whether green
 // runs the version asked for, and which compatibility findings stop the run.
 import type { Cluster } from '../inventory';
-import { findPrimary } from '../preflight';
 import { isUnprovisioned } from '../provision/unprovisioned';
-import { node, replicationHealthy, type Topology } from '../topology';
+import { findPrimary, node, replicationHealthy, type Topology } from '../topology';
 import type { CompatFinding } from './facts';
 
 /** Green before the run: to provision, already a healthy replica of blue, or a refusal. */

@@ -1,5 +1,5 @@
 import { EmergencyRecoveryInputSchema } from '../../domain/runbook';
-import type { InspectResult } from '../../activities/successover';
+import type { InspectResult } from '../../domain/topology';
 import { suspectedPrimary } from '../../workflows/emergency/confirm';
 import { cluster, replicaOf, topology } from './decisions.fixtures';
 

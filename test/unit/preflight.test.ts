@@ -1,11 +1,6 @@
 import { gtidOps } from '../../domain/gtid';
-import {
-  findPrimary,
-  preflightPlanned,
-  type LongTransaction,
-  type PlannedRequest,
-} from '../../domain/preflight';
-import type { Topology } from '../../domain/topology';
+import { preflightPlanned, type LongTransaction, type PlannedRequest } from '../../domain/preflight';
+import { findPrimary, type Topology } from '../../domain/topology';
 import { cluster, replicaOf, topology } from './decisions.fixtures';
 
 const gtid = gtidOps('mariadb');

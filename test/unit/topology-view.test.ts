@@ -1,5 +1,5 @@
 import { renderTree } from '../../cli/commands/topology';
-import { toView } from '../../activities/successover';
+import { toView } from '../../domain/topology';
 import { replicaOf, topology } from './decisions.fixtures';
 
 describe('topology tree', () => {

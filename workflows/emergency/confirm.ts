@@ -6,7 +6,7 @@ import { sleep } from '@temporalio/workflow';
 import { confirmFailure, inferDeadPrimary, type FailureVerdict } from '../../domain/emergency';
 import type { Cluster } from '../../domain/inventory';
 import type { EmergencyRecoveryRequest } from '../../domain/runbook';
-import type { InspectResult } from '../../activities/successover';
+import type { InspectResult } from '../../domain/topology';
 import { acts, call } from '../activities';
 import type { Runbook } from '../runbook';
 

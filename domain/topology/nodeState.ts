@@ -1,5 +1,6 @@
 // What discovery found on each node, in one flavor-neutral shape. Decisions (preflight,
 // ranking, invariants) are pure functions over these facts, so they replay deterministically.
+import type { Cluster } from '../inventory';
 
 export interface ReplicationFacts {
   /** Inventory name of the source when it matches a host of the cluster, else "address:port". */
@@ -43,6 +44,25 @@ export const writableNodes = (t: Topology): NodeState[] =>
 
 export const node = (t: Topology, name: string): NodeState | undefined =>
   t.nodes.find((n) => n.name === name);
+
+/** The one writable node, or why there is not exactly one. */
+export function findPrimary(
+  _cluster: Cluster,
+  topology: Topology,
+): { primary: string } | { refusal: string } {
+  const writers = writableNodes(topology).map((n) => n.name);
+  if (writers.length > 1)
+    return {
+      refusal: `${writers.length} writable nodes (${writers.join(', ')}): resolve the split brain (set read_only=1 on all but the real primary) before any runbook`,
+    };
+  if (writers.length === 0) {
+    const down = topology.nodes.filter((n) => !n.reachable).map((n) => n.name);
+    return {
+      refusal: `no writable node${down.length ? ` (unreachable: ${down.join(', ')})` : ''}: if the primary is dead run emergency recovery; if all are read-only, make the primary writable first`,
+    };
+  }
+  return { primary: writers[0] };
+}
 
 export function replicationHealthy(n: NodeState, source: string): string | undefined {
   const r = n.replication;

@@ -56,10 +56,12 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
         } catch (e) {
           if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
         }
-        const lock = client.workflow.getHandle(workflowId);
         let current: LockHolder;
+        let lockRunId: string;
         try {
-          current = (await lock.describe()).memo?.holder as LockHolder;
+          const d = await client.workflow.getHandle(workflowId).describe();
+          current = d.memo?.holder as LockHolder;
+          lockRunId = d.runId;
         } catch (e) {
           if (e instanceof WorkflowNotFoundError) continue; // released meanwhile
           throw e;
@@ -76,7 +78,10 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
             `cluster ${cluster} is locked by ${current.runbook} ${current.workflowId} (run ${current.runId}): one runbook per cluster at a time; wait for it or cancel it`,
             { holder: current },
           );
-        await lock
+        // Only the lock run found dead: another acquirer may have replaced it with a fresh one
+        // since, and terminating by id alone would end that one too (two holders).
+        await client.workflow
+          .getHandle(workflowId, lockRunId)
           .terminate(
             `holder ${current.workflowId} (run ${current.runId}) ended (${status}) without releasing`,
           )

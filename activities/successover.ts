@@ -137,6 +137,10 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
       ];
     },
 
+    /**
+     * Step 5 of the planned successover, whole, so no engine round trip lands in the write
+     * blackout: its sub-steps 5a-5g below each record a timeline entry.
+     */
     async runCriticalSection(input: CriticalSectionInput): Promise<CriticalSectionResult> {
       const ctx = Context.current();
       const spec = clusterOf(input.cluster);
@@ -213,7 +217,7 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
 
         await killer.prepare();
         const blackoutStart = Date.now();
-        // 3. Old primary read-only: from here no application write commits on it.
+        // 5a. Old primary read-only: from here no application write commits on it.
         await step('read-only', primary, () =>
           run(primary, d.readOnlyOn(input.readOnlyTimeoutSeconds), p, 'read-only'),
         ).catch((e) => {
@@ -224,19 +228,19 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
             );
           throw e;
         });
-        // 5. Kill client sessions every interval until traffic has moved: sessions that bypass
+        // 5b. Kill client sessions every interval until traffic has moved: sessions that bypass
         // the VIP, and accounts read_only does not stop (SUPER / READ ONLY ADMIN).
         await step('kill loop started', primary, async () => killer.start(input.killIntervalMs));
 
         if (!resumed) {
-          // 6. The old primary's final position: everything any client saw acknowledged.
+          // 5c. The old primary's final position: everything any client saw acknowledged.
           const final = await step(
             'final position',
             primary,
             () => probe(p, d.gtidPosition()).then((g) => g.position),
             (pos) => pos,
           );
-          // 7. Bounded server-side wait on the target.
+          // 5d. Bounded server-side wait on the target.
           await step('wait for target', target, async () => {
             const w = d.waitUntilApplied(final, input.waitTimeoutSeconds);
             commands.push(
@@ -257,12 +261,12 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
               );
             return r;
           });
-          // 8. Promote: the point of no return.
+          // 5e. Promote: the point of no return.
           await step('promote', target, () =>
             run(target, [...d.stopAndForgetReplication(), ...d.readOnlyOff()], t, 'promote'),
           );
         }
-        // 9. Traffic to the target first, then off the old primary: the VIP is never on no host
+        // 5f. Traffic to the target first, then off the old primary: the VIP is never on no host
         // (a SYN sent then is retried by the client's kernel only after a second), and the old
         // primary is read-only and killing sessions, so briefly reaching it cannot write.
         await step(
@@ -278,7 +282,7 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           () => router.detach(primary.name),
           (r) => r.detail,
         );
-        // 10. Stop the kill loop.
+        // 5g. Stop the kill loop.
         const kills = await step(
           'kill loop stopped',
           primary,

@@ -187,6 +187,8 @@ export const FailureType = {
   // Raised by workflows.
   /** The run's input failed validation; the message names the field. */
   BadInput: 'BadInput',
+  /** Workflow code stopped on an error of its own (workflows/scaffold.ts): the run fails, never hangs. */
+  WorkflowError: 'WorkflowError',
   /** A planned successover failed before the point of no return and was undone. */
   Compensated: 'Compensated',
   /** After a run, the cluster breaks an invariant (two writers, traffic elsewhere, ...). */

@@ -6,19 +6,12 @@
 // attach, the cutover, the rollback) takes it for its own span, so an emergency recovery is never
 // blocked by an hours-long soak or rollback window. Nothing changes on blue or the other replicas
 // before the cutover; a refusal up to then leaves at most a provisioned green replica behind.
-import {
-  ApplicationFailure,
-  condition,
-  executeChild,
-  setHandler,
-  sleep,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, setHandler, sleep } from '@temporalio/workflow';
 import {
   BlueGreenUpgradeInputSchema,
-  parseInput,
   RUNBOOKS,
   type BlueGreenUpgradeInput,
+  type BlueGreenUpgradeRequest,
   type BlueGreenUpgradeResult,
   type PlannedSuccessoverInput,
   type ProvisionReplicaInput,
@@ -37,201 +30,200 @@ import {
   finalizeSignal,
   provisionWorkflowId,
   rollbackSignal,
-  runSearchAttributes,
   workflowIdFor,
   type RollbackRequest,
 } from './api';
-import { ApprovalGate } from './emergency/approval';
+import { ApprovalGate } from './approvalGate';
 import { plannedSuccessover } from './plannedSuccessover';
 import { provisionReplica } from './provisionReplica';
-import { refused, Runbook } from './runbook';
+import { refused, type Runbook } from './runbook';
+import { runbook } from './scaffold';
 import { waitForWindow } from './window';
 
 export async function blueGreenUpgrade(raw: BlueGreenUpgradeInput): Promise<BlueGreenUpgradeResult> {
-  const input = validated(raw);
-  const { cluster, greenHost: green } = input;
-  const run = new Runbook(RUNBOOKS.upgrade, cluster);
-  upsertSearchAttributes(runSearchAttributes(cluster, RUNBOOKS.upgrade));
-  const gate = new ApprovalGate();
-  const warnings: string[] = [];
-  let decision: { kind: 'rollback' | 'finalize'; by?: string; comment?: string } | undefined;
-  let inRollbackWindow = false;
-  const decide = (kind: 'rollback' | 'finalize') => (req: RollbackRequest) => {
-    // A signal cannot be refused; one outside the rollback window is recorded and ignored.
-    if (!inRollbackWindow || decision) {
-      warnings.push(
-        `${kind}${req?.by ? ` by ${req.by}` : ''} ignored: ${decision ? `already ${decision.kind}` : 'not in the rollback window'}`,
-      );
-      return;
-    }
-    decision = { kind, ...(req ?? {}) };
-  };
-  setHandler(rollbackSignal, decide('rollback'));
-  setHandler(finalizeSignal, decide('finalize'));
-
-  // 1. Preflight: blue is the one writable node; green is a host of the cluster that answers.
-  run.enterPhase('preflight');
-  const spec = await run.step('load cluster spec', undefined, () =>
-    callLocal(localActs.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
-  );
-  const before = await run.step('discover', undefined, () =>
-    call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
-  );
-  const start = preflightBlueGreen({ cluster: spec, topology: before.topology, green });
-  if (!start.ok) throw refused(RUNBOOKS.upgrade, cluster, start.refusals);
-  const { blue } = start;
-  run.enterPhase('preflight', `blue ${blue} → green ${green}`);
-
-  // 2. Provision green (child run), unless it already replicates from blue.
-  let provisioning = `${green} already replicates from ${blue}: not provisioned again`;
-  if (start.green === 'provision') {
-    run.enterPhase('provision', `green ${green} from a consistent copy`);
-    const workflowId = provisionWorkflowId(cluster, green);
-    const child: ProvisionReplicaInput = {
-      cluster,
-      host: green,
-      wipe: input.wipe,
-      ...(input.donor ? { donor: input.donor } : {}),
-      ...(input.method ? { method: input.method } : {}),
+  return runbook(RUNBOOKS.upgrade, BlueGreenUpgradeInputSchema, raw, async (run, input) => {
+    const { cluster, greenHost: green } = input;
+    const gate = new ApprovalGate();
+    const warnings: string[] = [];
+    let decision: { kind: 'rollback' | 'finalize'; by?: string; comment?: string } | undefined;
+    let inRollbackWindow = false;
+    const decide = (kind: 'rollback' | 'finalize') => (req: RollbackRequest) => {
+      // A signal cannot be refused; one outside the rollback window is recorded and ignored.
+      if (!inRollbackWindow || decision) {
+        warnings.push(
+          `${kind}${req?.by ? ` by ${req.by}` : ''} ignored: ${decision ? `already ${decision.kind}` : 'not in the rollback window'}`,
+        );
+        return;
+      }
+      decision = { kind, ...(req ?? {}) };
     };
-    await run.step('provision green', green, () =>
-      executeChild(provisionReplica, { workflowId, args: [child] }),
-    );
-    provisioning = workflowId;
-  }
+    setHandler(rollbackSignal, decide('rollback'));
+    setHandler(finalizeSignal, decide('finalize'));
 
-  // 3. Version and compatibility: blue's configuration, accounts and schemas against green.
-  run.enterPhase('compatibility', `${blue} → ${green}`);
-  const [blueFacts, greenFacts] = await Promise.all(
-    [blue, green].map((host) =>
-      run.step('collect compatibility facts', host, () =>
-        call(acts.collectCompatFacts, `configuration, accounts and schemas of ${host}`, { cluster, host }),
+    // 1. Preflight: blue is the one writable node; green is a host of the cluster that answers.
+    run.enterPhase('preflight');
+    const spec = await run.step('load cluster spec', undefined, () =>
+      callLocal(localActs.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
+    );
+    const before = await run.step('discover', undefined, () =>
+      call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
+    );
+    const start = preflightBlueGreen({ cluster: spec, topology: before.topology, green });
+    if (!start.ok) throw refused(run.runbook, cluster, start.refusals);
+    const { blue } = start;
+    run.enterPhase('preflight', `blue ${blue} → green ${green}`);
+
+    // 2. Provision green (child run), unless it already replicates from blue.
+    let provisioning = `${green} already replicates from ${blue}: not provisioned again`;
+    if (start.green === 'provision') {
+      run.enterPhase('provision', `green ${green} from a consistent copy`);
+      const workflowId = provisionWorkflowId(cluster, green);
+      const child: ProvisionReplicaInput = {
+        cluster,
+        host: green,
+        wipe: input.wipe,
+        ...(input.donor ? { donor: input.donor } : {}),
+        ...(input.method ? { method: input.method } : {}),
+      };
+      await run.step('provision green', green, () =>
+        executeChild(provisionReplica, { workflowId, args: [child] }),
+      );
+      provisioning = workflowId;
+    }
+
+    // 3. Version and compatibility: blue's configuration, accounts and schemas against green.
+    run.enterPhase('compatibility', `${blue} → ${green}`);
+    const [blueFacts, greenFacts] = await Promise.all(
+      [blue, green].map((host) =>
+        run.step('collect compatibility facts', host, () =>
+          call(acts.collectCompatFacts, `configuration, accounts and schemas of ${host}`, { cluster, host }),
+        ),
       ),
-    ),
-  );
-  const versionProblem = targetVersionProblem(greenFacts.version, input.targetVersion);
-  if (versionProblem) throw refused(RUNBOOKS.upgrade, cluster, [versionProblem]);
-  const findings = checkCompatibility(blueFacts, greenFacts);
-  run.record([
-    {
-      step: 'compatibility',
-      start: new Date().toISOString(),
-      status: 'done',
-      ms: 0,
-      detail: `${findings.length} finding(s), ${blocking(findings).length} blocking`,
-    },
-  ]);
-  if (blocking(findings).length)
-    throw refused(
-      RUNBOOKS.upgrade,
+    );
+    const versionProblem = targetVersionProblem(greenFacts.version, input.targetVersion);
+    if (versionProblem) throw refused(run.runbook, cluster, [versionProblem]);
+    const findings = checkCompatibility(blueFacts, greenFacts);
+    run.record([
+      {
+        step: 'compatibility',
+        start: new Date().toISOString(),
+        status: 'done',
+        ms: 0,
+        detail: `${findings.length} finding(s), ${blocking(findings).length} blocking`,
+      },
+    ]);
+    if (blocking(findings).length)
+      throw refused(
+        RUNBOOKS.upgrade,
+        cluster,
+        blocking(findings).map((f) => `${f.check} ${f.subject}: ${f.message}`),
+      );
+    const findingsText = findings.length ? `\n\n${findingLines(findings)}` : '';
+
+    // 4. Soak: green replicates from blue under watch for soakSeconds (a durable timer per check).
+    run.enterPhase('soak', `${green} replicates from ${blue} for ${input.soakSeconds} s${findingsText}`);
+    const soakEnd = Date.now() + input.soakSeconds * 1000;
+    let checks = 0;
+    for (;;) {
+      const seen = await run.step('soak check', green, () =>
+        call(acts.inspectCluster, `check ${green} during the soak`, { cluster, traffic: false }),
+      );
+      checks++;
+      const problems = soakProblems(seen.topology, blue, green, input.soakMaxLagSeconds);
+      if (problems.length)
+        throw ApplicationFailure.create({
+          type: FailureType.SoakFailed,
+          message: `blue/green upgrade of ${cluster} stopped during the soak, nothing was cut over (${blue} is still the primary): ${problems.join('; ')}`,
+          nonRetryable: true,
+        });
+      const left = soakEnd - Date.now();
+      if (left <= 0) break;
+      run.enterPhase(
+        'soak',
+        `${green} healthy after ${checks} check(s); cutover not before ${new Date(soakEnd).toISOString()}${findingsText}`,
+      );
+      await sleep(Math.min(left, input.soakCheckSeconds * 1000));
+    }
+
+    // 5. The upgrade window, then 6. the approval when asked for.
+    await waitForWindow(run, input.window, { what: 'the cutover' });
+    if (input.requireApproval || spec.policy.requireApproval) {
+      const timeout = input.approvalTimeoutSeconds ?? spec.policy.approvalTimeoutSeconds;
+      run.enterPhase(
+        'approval',
+        `cut over ${blue} → **${green}**? Send the \`approve\` or \`abort\` update.${findingsText}`,
+      );
+      const approval = await run.step(
+        'approval',
+        green,
+        () => gate.wait(timeout),
+        (a) => `${a.decision}${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}`,
+      );
+      if (approval.decision !== 'approved')
+        throw refused(run.runbook, cluster, [
+          `cutover ${approval.decision === 'aborted' ? `aborted${approval.by ? ` by ${approval.by}` : ''}` : `not approved within ${timeout} s`}; ${green} stays a replica of ${blue}`,
+        ]);
+    }
+
+    // 7. Cut over: a planned successover to green (child run; it takes the cluster lock).
+    run.enterPhase('cutover', `${blue} → ${green}`);
+    const cutover = await successover(run, input, green, 'cutover');
+
+    // 8. Rollback window: blue replicates from green; `rollback` goes back, `finalize` keeps green.
+    inRollbackWindow = true;
+    const until = new Date(Date.now() + input.rollbackWindowSeconds * 1000).toISOString();
+    run.enterPhase(
+      'rollback-window',
+      `${green} is the primary; ${blue} replicates from it. Signal \`rollback\` to go back to ${blue}, or \`finalize\` to keep ${green}; the window ends ${until}.`,
+    );
+    await run.step(
+      'rollback window',
+      undefined,
+      () => condition(() => decision !== undefined, input.rollbackWindowSeconds * 1000),
+      () => (decision ? `${decision.kind}${decision.by ? ` by ${decision.by}` : ''}` : 'ended'),
+    );
+    inRollbackWindow = false;
+    let rollback: BlueGreenUpgradeResult['rollback'] = null;
+    if (decision?.kind === 'rollback') {
+      run.enterPhase('rollback', `${green} → ${blue}`);
+      rollback = await successover(run, input, blue, 'rollback');
+    }
+
+    // 9. Done: the old primary stays a replica, flagged for decommissioning (or green, rolled back).
+    const rolledBack = rollback !== null;
+    const primary = rolledBack ? blue : green;
+    run.enterPhase(
+      'done',
+      rolledBack
+        ? `rolled back: ${blue} is the primary again; ${green} stays a replica`
+        : `${green} is the primary; decommission ${blue}`,
+    );
+    return {
+      ok: true,
       cluster,
-      blocking(findings).map((f) => `${f.check} ${f.subject}: ${f.message}`),
-    );
-  const findingsText = findings.length ? `\n\n${findingLines(findings)}` : '';
-
-  // 4. Soak: green replicates from blue under watch for soakSeconds (a durable timer per check).
-  run.enterPhase('soak', `${green} replicates from ${blue} for ${input.soakSeconds} s${findingsText}`);
-  const soakEnd = Date.now() + input.soakSeconds * 1000;
-  let checks = 0;
-  for (;;) {
-    const seen = await run.step('soak check', green, () =>
-      call(acts.inspectCluster, `check ${green} during the soak`, { cluster, traffic: false }),
-    );
-    checks++;
-    const problems = soakProblems(seen.topology, blue, green, input.soakMaxLagSeconds);
-    if (problems.length)
-      throw ApplicationFailure.create({
-        type: FailureType.SoakFailed,
-        message: `blue/green upgrade of ${cluster} stopped during the soak, nothing was cut over (${blue} is still the primary): ${problems.join('; ')}`,
-        nonRetryable: true,
-      });
-    const left = soakEnd - Date.now();
-    if (left <= 0) break;
-    run.enterPhase(
-      'soak',
-      `${green} healthy after ${checks} check(s); cutover not before ${new Date(soakEnd).toISOString()}${findingsText}`,
-    );
-    await sleep(Math.min(left, input.soakCheckSeconds * 1000));
-  }
-
-  // 5. The upgrade window, then 6. the approval when asked for.
-  await waitForWindow(run, input.window, { what: 'the cutover' });
-  if (input.requireApproval || spec.policy.requireApproval) {
-    const timeout = input.approvalTimeoutSeconds ?? spec.policy.approvalTimeoutSeconds;
-    run.enterPhase(
-      'approval',
-      `cut over ${blue} → **${green}**? Send the \`approve\` or \`abort\` update.${findingsText}`,
-    );
-    const approval = await run.step(
-      'approval',
+      blue,
       green,
-      () => gate.wait(timeout),
-      (a) => `${a.decision}${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}`,
-    );
-    if (approval.decision !== 'approved')
-      throw refused(RUNBOOKS.upgrade, cluster, [
-        `cutover ${approval.decision === 'aborted' ? `aborted${approval.by ? ` by ${approval.by}` : ''}` : `not approved within ${timeout} s`}; ${green} stays a replica of ${blue}`,
-      ]);
-  }
-
-  // 7. Cut over: a planned successover to green (child run; it takes the cluster lock).
-  run.enterPhase('cutover', `${blue} → ${green}`);
-  const cutover = await successover(run, input, green, 'cutover');
-
-  // 8. Rollback window: blue replicates from green; `rollback` goes back, `finalize` keeps green.
-  inRollbackWindow = true;
-  const until = new Date(Date.now() + input.rollbackWindowSeconds * 1000).toISOString();
-  run.enterPhase(
-    'rollback-window',
-    `${green} is the primary; ${blue} replicates from it. Signal \`rollback\` to go back to ${blue}, or \`finalize\` to keep ${green}; the window ends ${until}.`,
-  );
-  await run.step(
-    'rollback window',
-    undefined,
-    () => condition(() => decision !== undefined, input.rollbackWindowSeconds * 1000),
-    () => (decision ? `${decision.kind}${decision.by ? ` by ${decision.by}` : ''}` : 'ended'),
-  );
-  inRollbackWindow = false;
-  let rollback: BlueGreenUpgradeResult['rollback'] = null;
-  if (decision?.kind === 'rollback') {
-    run.enterPhase('rollback', `${green} → ${blue}`);
-    rollback = await successover(run, input, blue, 'rollback');
-  }
-
-  // 9. Done: the old primary stays a replica, flagged for decommissioning (or green, rolled back).
-  const rolledBack = rollback !== null;
-  const primary = rolledBack ? blue : green;
-  run.enterPhase(
-    'done',
-    rolledBack
-      ? `rolled back: ${blue} is the primary again; ${green} stays a replica`
-      : `${green} is the primary; decommission ${blue}`,
-  );
-  return {
-    ok: true,
-    cluster,
-    blue,
-    green,
-    outcome: rolledBack ? 'rolled-back' : decision ? 'finalized' : 'rollback-window-ended',
-    ...(decision?.by ? { decidedBy: decision.by } : {}),
-    blueVersion: blueFacts.version ?? null,
-    greenVersion: greenFacts.version ?? null,
-    provisioning,
-    findings,
-    soak: { seconds: input.soakSeconds, checks },
-    cutover,
-    rollback,
-    primary,
-    decommission: rolledBack ? [] : [blue],
-    warnings,
-    timeline: run.timeline,
-  };
+      outcome: rolledBack ? 'rolled-back' : decision ? 'finalized' : 'rollback-window-ended',
+      ...(decision?.by ? { decidedBy: decision.by } : {}),
+      blueVersion: blueFacts.version ?? null,
+      greenVersion: greenFacts.version ?? null,
+      provisioning,
+      findings,
+      soak: { seconds: input.soakSeconds, checks },
+      cutover,
+      rollback,
+      primary,
+      decommission: rolledBack ? [] : [blue],
+      warnings,
+      timeline: run.timeline,
+    };
+  });
 }
 
 /** A planned successover to `target` as a child run (the usual id, so the usual lock and refusals). */
 async function successover(
   run: Runbook,
-  input: ReturnType<typeof validated>,
+  input: BlueGreenUpgradeRequest,
   target: string,
   what: 'cutover' | 'rollback',
 ): Promise<{ workflowId: string; blackoutMs: number | null }> {
@@ -246,16 +238,4 @@ async function successover(
     (r) => `${r.primary} → ${r.target} in ${r.blackoutMs} ms of write blackout`,
   );
   return { workflowId, blackoutMs: r.blackoutMs };
-}
-
-function validated(raw: BlueGreenUpgradeInput) {
-  try {
-    return parseInput(BlueGreenUpgradeInputSchema, RUNBOOKS.upgrade, raw);
-  } catch (e) {
-    throw ApplicationFailure.create({
-      type: FailureType.BadInput,
-      message: (e as Error).message,
-      nonRetryable: true,
-    });
-  }
 }

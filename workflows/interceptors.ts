@@ -14,8 +14,11 @@ import {
 } from '@temporalio/workflow';
 import { RUNBOOKS, type RunbookName } from '../domain/runbook';
 import { FailureType } from './api';
+import { blueGreenUpgrade } from './blueGreenUpgrade';
 import { emergencyRecovery } from './emergencyRecovery';
 import { plannedSuccessover } from './plannedSuccessover';
+import { provisionReplica } from './provisionReplica';
+import { typedFailure } from './scaffold';
 import { topology } from './topology';
 
 export type RunOutcome = 'completed' | 'failed' | 'refused' | 'cancelled';
@@ -45,6 +48,8 @@ export interface RunMetricsSinks extends Sinks {
 export const COUNTED_RUNBOOKS: Readonly<Record<string, RunbookName>> = {
   [plannedSuccessover.name]: RUNBOOKS.planned,
   [emergencyRecovery.name]: RUNBOOKS.emergency,
+  [provisionReplica.name]: RUNBOOKS.provision,
+  [blueGreenUpgrade.name]: RUNBOOKS.upgrade,
   [topology.name]: RUNBOOKS.topology,
 };
 
@@ -58,15 +63,20 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
         async execute(input, next) {
           // Read from the raw input: a run that fails validation is still counted by cluster.
           cluster = clusterOf(input.args[0]);
-          const runbook = COUNTED_RUNBOOKS[workflowInfo().workflowType];
-          if (!runbook) return next(input);
+          const { workflowType } = workflowInfo();
+          const runbook = COUNTED_RUNBOOKS[workflowType];
+          if (!runbook)
+            return next(input).catch((e: unknown) => {
+              throw typedFailure(e, `${workflowType}${cluster ? ` on ${cluster}` : ''}`);
+            });
           const run = { runbook, cluster: cluster ?? 'unknown' };
           runMetrics.started(run);
           try {
             const result = await next(input);
             runMetrics.ended(run, 'completed', durationsOf(result));
             return result;
-          } catch (e) {
+          } catch (thrown) {
+            const e = typedFailure(thrown, `${runbook} on ${run.cluster}`);
             const outcome = outcomeOf(e);
             if (outcome) runMetrics.ended(run, outcome, {});
             throw e;
@@ -106,8 +116,8 @@ function durationsOf(result: unknown): RunDurations {
 }
 
 /**
- * How a thrown error ends the run. Only TemporalFailures fail a workflow; anything else (a bug,
- * continue-as-new) fails the workflow task, which is retried, so the run has not ended.
+ * How a thrown error ends the run. Only TemporalFailures fail a workflow (typedFailure made every
+ * other error one); a continue-as-new has not ended it.
  */
 function outcomeOf(e: unknown): RunOutcome | undefined {
   if (e instanceof ApplicationFailure && e.type === FailureType.Refused) return 'refused';

@@ -3,188 +3,171 @@
 //
 // Point of no return: the target's promotion (inside the critical section). Before it, every
 // failure compensates back to the original state; after it, the run only rolls forward.
-import { CancellationScope, upsertSearchAttributes, ApplicationFailure } from '@temporalio/workflow';
+import { CancellationScope, ApplicationFailure } from '@temporalio/workflow';
 import { gtidOps } from '../domain/gtid';
-import { preflightPlanned } from '../domain/preflight';
+import { preflightPlanned } from '../domain/planned/preflight';
 import { unprovisionedNodes } from '../domain/provision/unprovisioned';
 import { findPrimary, withLaterPosition } from '../domain/topology';
 import {
-  parseInput,
   PlannedSuccessoverInputSchema,
   RUNBOOKS,
   type PlannedSuccessoverInput,
   type PlannedSuccessoverResult,
 } from '../domain/runbook';
 import { acts, boundedWait, call, criticalOptions } from './activities';
-import { FailureType, runSearchAttributes } from './api';
-import { failureMessage, refused, Runbook } from './runbook';
+import { FailureType } from './api';
+import { failureMessage, refused } from './runbook';
+import { runbook, withClusterLock } from './scaffold';
 import { verifyInvariants } from './verify';
 import { waitForWindow } from './window';
 
 export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<PlannedSuccessoverResult> {
-  const input = validated(raw);
-  const { cluster } = input;
-  const run = new Runbook(RUNBOOKS.planned, cluster);
-  upsertSearchAttributes(runSearchAttributes(cluster, RUNBOOKS.planned));
-  // 0. Wait for the upgrade window, when one is given (without the lock: waiting blocks nobody).
-  await waitForWindow(run, input.window, { what: 'the successover' });
+  return runbook(RUNBOOKS.planned, PlannedSuccessoverInputSchema, raw, async (run, input) => {
+    const { cluster } = input;
+    // 1. Wait for the upgrade window, when one is given (without the lock: waiting blocks nobody).
+    await waitForWindow(run, input.window, { what: 'the successover' });
 
-  // 1. Lock the cluster: one runbook per cluster at a time.
-  run.enterPhase('lock');
-  await run.step('lock', undefined, () =>
-    call(acts.acquireClusterLock, `lock cluster ${cluster}`, { cluster, runbook: RUNBOOKS.planned }),
-  );
-  try {
-    // 2. Discover and preflight: refuse before anything changes.
-    run.enterPhase('preflight');
-    const spec = await run.step('load cluster spec', undefined, () =>
-      call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
-    );
-    const before = await run.step('discover', undefined, () =>
-      call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
-    );
-    const found = findPrimary(spec, before.topology);
-    if ('refusal' in found) throw refused(RUNBOOKS.planned, cluster, [found.refusal]);
-    const longTransactions = await run.step('long transactions', found.primary, () =>
-      call(acts.longTransactions, `long transactions on ${found.primary}`, {
-        cluster,
-        host: found.primary,
-        thresholdSeconds: spec.policy.longTransactionSeconds,
-      }),
-    );
-    // Read after the replicas, so nothing they received from it looks errant.
-    const primaryNow = await run.step('primary position', found.primary, () =>
-      call(acts.gtidPosition, `read the GTID state of ${found.primary}`, { cluster, host: found.primary }),
-    );
-    const observed = withLaterPosition(
-      before.topology,
-      found.primary,
-      primaryNow.current,
-      primaryNow.binlogState ?? primaryNow.current,
-    );
-    const preflight = preflightPlanned({
-      cluster: spec,
-      topology: observed,
-      request: input,
-      longTransactions,
-      gtid: gtidOps(spec.flavor),
-    });
-    if (!preflight.ok) throw refused(RUNBOOKS.planned, cluster, preflight.refusals);
-    const { primary, target, warnings, forced, ranking } = preflight.decision;
-    run.enterPhase(
-      'preflight',
-      `${primary} → ${target}${forced.length ? ` (forced: ${forced.join('; ')})` : ''}`,
-    );
-
-    const plan = await run.step('plan', undefined, () =>
-      call(acts.planSuccessover, `plan ${primary} → ${target}`, { ...input, primary, target }),
-    );
-    const common = { ok: true as const, cluster, primary, target, warnings, forced, ranking, plan };
-    if (input.dryRun) {
-      run.enterPhase('done', 'dry run: nothing was changed');
-      return { ...common, dryRun: true, blackoutMs: null, timeline: run.timeline, topology: before.view };
-    }
-
-    // 2b. Catch up while writes still flow, so the wait inside the blackout is short.
-    run.enterPhase('catch-up');
-    const snapshot = await run.step('snapshot position', primary, () =>
-      call(acts.gtidPosition, `read the GTID position of ${primary}`, { cluster, host: primary }),
-    );
-    await run.step('catch up', target, () =>
-      call(
-        acts.waitUntilApplied,
-        `${target} applies ${primary}'s position`,
-        {
-          cluster,
-          host: target,
-          position: snapshot.position,
-          timeoutSeconds: input.waitTimeoutSeconds,
-        },
-        boundedWait(input.waitTimeoutSeconds),
-      ),
-    );
-
-    // 3-9. The critical section, in one activity so no engine round trip lands inside the
-    // blackout: read-only, kill loop, final position, wait, PROMOTE (point of no return),
-    // move traffic, stop the kill loop. Each step is idempotent, so a retry resumes safely.
-    run.enterPhase('critical-section', `${primary} read-only → ${target} writable`);
-    let critical;
-    try {
-      critical = await call(
-        acts.runCriticalSection,
-        `switch writes ${primary} → ${target}`,
-        {
-          cluster,
-          primary,
-          target,
-          waitTimeoutSeconds: input.waitTimeoutSeconds,
-          readOnlyTimeoutSeconds: input.readOnlyTimeoutSeconds,
-          killIntervalMs: input.killIntervalMs,
-        },
-        criticalOptions,
+    // 2. Lock the cluster: one runbook per cluster at a time, released whatever happens.
+    return withClusterLock(run, async () => {
+      // 3. Discover and preflight: refuse before anything changes.
+      run.enterPhase('preflight');
+      const spec = await run.step('load cluster spec', undefined, () =>
+        call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
       );
-    } catch (e) {
-      // Before the point of no return: put the old primary back as it was, then fail clearly.
-      run.enterPhase('compensate', failureMessage(e));
-      const undone = await CancellationScope.nonCancellable(() =>
-        run.step('compensate', primary, () =>
-          call(acts.compensateCriticalSection, `restore ${primary} as primary`, { cluster, primary, target }),
-        ),
+      const before = await run.step('discover', undefined, () =>
+        call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
       );
-      if (undone.pastPointOfNoReturn) throw e; // promoted: the retry policy rolls forward, never back
-      throw ApplicationFailure.create({
-        type: FailureType.Compensated,
-        message: `planned successover ${primary} → ${target} on ${cluster} failed before promotion and was undone (${primary} is writable again): ${failureMessage(e)}`,
-        nonRetryable: true,
+      const found = findPrimary(spec, before.topology);
+      if ('refusal' in found) throw refused(run.runbook, cluster, [found.refusal]);
+      const longTransactions = await run.step('long transactions', found.primary, () =>
+        call(acts.longTransactions, `long transactions on ${found.primary}`, {
+          cluster,
+          host: found.primary,
+          thresholdSeconds: spec.policy.longTransactionSeconds,
+        }),
+      );
+      // Read after the replicas, so nothing they received from it looks errant.
+      const primaryNow = await run.step('primary position', found.primary, () =>
+        call(acts.gtidPosition, `read the GTID state of ${found.primary}`, { cluster, host: found.primary }),
+      );
+      const observed = withLaterPosition(
+        before.topology,
+        found.primary,
+        primaryNow.current,
+        primaryNow.binlogState ?? primaryNow.current,
+      );
+      const preflight = preflightPlanned({
+        cluster: spec,
+        topology: observed,
+        request: input,
+        longTransactions,
+        gtid: gtidOps(spec.flavor),
       });
-    }
-    run.record(critical.steps);
+      if (!preflight.ok) throw refused(run.runbook, cluster, preflight.refusals);
+      const { primary, target, warnings, forced, ranking } = preflight.decision;
+      run.enterPhase(
+        'preflight',
+        `${primary} → ${target}${forced.length ? ` (forced: ${forced.join('; ')})` : ''}`,
+      );
 
-    // 10. Repoint the other replicas and the old primary (as a read-only replica) to the target.
-    // Never an unprovisioned node: it would replay the whole history (preflight warned of it).
-    run.enterPhase('repoint');
-    const unprovisioned = unprovisionedNodes(observed.nodes);
-    const others = spec.hosts.map((h) => h.name).filter((h) => h !== target && !unprovisioned.includes(h));
-    await Promise.all(
-      others.map((host) =>
-        run.step('repoint', host, () =>
-          call(acts.repoint, `repoint ${host} to ${target}`, {
+      const plan = await run.step('plan', undefined, () =>
+        call(acts.planSuccessover, `plan ${primary} → ${target}`, { ...input, primary, target }),
+      );
+      const common = { ok: true as const, cluster, primary, target, warnings, forced, ranking, plan };
+      if (input.dryRun) {
+        run.enterPhase('done', 'dry run: nothing was changed');
+        return { ...common, dryRun: true, blackoutMs: null, timeline: run.timeline, topology: before.view };
+      }
+
+      // 4. Catch up while writes still flow, so the wait inside the blackout is short.
+      run.enterPhase('catch-up');
+      const snapshot = await run.step('snapshot position', primary, () =>
+        call(acts.gtidPosition, `read the GTID position of ${primary}`, { cluster, host: primary }),
+      );
+      await run.step('catch up', target, () =>
+        call(
+          acts.waitUntilApplied,
+          `${target} applies ${primary}'s position`,
+          {
             cluster,
-            host,
-            source: target,
-            demote: host === primary,
-          }),
+            host: target,
+            position: snapshot.position,
+            timeoutSeconds: input.waitTimeoutSeconds,
+          },
+          boundedWait(input.waitTimeoutSeconds),
         ),
-      ),
-    );
+      );
 
-    // 11. Verify the invariants and return the timeline.
-    run.enterPhase('verify');
-    const after = await verifyInvariants(run, cluster, target);
-    run.enterPhase('done', `${primary} → ${target} in ${critical.blackoutMs} ms of write blackout`);
-    return {
-      ...common,
-      plan: critical.commands,
-      dryRun: false,
-      blackoutMs: critical.blackoutMs,
-      timeline: run.timeline,
-      topology: after.view,
-    };
-  } finally {
-    await CancellationScope.nonCancellable(() =>
-      call(acts.releaseClusterLock, `unlock cluster ${cluster}`, { cluster }),
-    );
-  }
-}
+      // 5. The critical section, in one activity so no engine round trip lands inside the blackout:
+      // 5a read-only, 5b kill loop, 5c final position, 5d wait, 5e PROMOTE (point of no return),
+      // 5f move traffic, 5g stop the kill loop. Each is idempotent, so a retry resumes safely.
+      run.enterPhase('critical-section', `${primary} read-only → ${target} writable`);
+      let critical;
+      try {
+        critical = await call(
+          acts.runCriticalSection,
+          `switch writes ${primary} → ${target}`,
+          {
+            cluster,
+            primary,
+            target,
+            waitTimeoutSeconds: input.waitTimeoutSeconds,
+            readOnlyTimeoutSeconds: input.readOnlyTimeoutSeconds,
+            killIntervalMs: input.killIntervalMs,
+          },
+          criticalOptions,
+        );
+      } catch (e) {
+        // Before the point of no return: put the old primary back as it was, then fail clearly.
+        run.enterPhase('compensate', failureMessage(e));
+        const undone = await CancellationScope.nonCancellable(() =>
+          run.step('compensate', primary, () =>
+            call(acts.compensateCriticalSection, `restore ${primary} as primary`, {
+              cluster,
+              primary,
+              target,
+            }),
+          ),
+        );
+        if (undone.pastPointOfNoReturn) throw e; // promoted: the retry policy rolls forward, never back
+        throw ApplicationFailure.create({
+          type: FailureType.Compensated,
+          message: `planned successover ${primary} → ${target} on ${cluster} failed before promotion and was undone (${primary} is writable again): ${failureMessage(e)}`,
+          nonRetryable: true,
+        });
+      }
+      run.record(critical.steps);
 
-function validated(raw: PlannedSuccessoverInput) {
-  try {
-    return parseInput(PlannedSuccessoverInputSchema, RUNBOOKS.planned, raw);
-  } catch (e) {
-    throw ApplicationFailure.create({
-      type: FailureType.BadInput,
-      message: (e as Error).message,
-      nonRetryable: true,
+      // 6. Repoint the other replicas and the old primary (as a read-only replica) to the target.
+      // Never an unprovisioned node: it would replay the whole history (preflight warned of it).
+      run.enterPhase('repoint');
+      const unprovisioned = unprovisionedNodes(observed.nodes);
+      const others = spec.hosts.map((h) => h.name).filter((h) => h !== target && !unprovisioned.includes(h));
+      await Promise.all(
+        others.map((host) =>
+          run.step('repoint', host, () =>
+            call(acts.repoint, `repoint ${host} to ${target}`, {
+              cluster,
+              host,
+              source: target,
+              demote: host === primary,
+            }),
+          ),
+        ),
+      );
+
+      // 7. Verify the invariants and return the timeline.
+      run.enterPhase('verify');
+      const after = await verifyInvariants(run, cluster, target);
+      run.enterPhase('done', `${primary} → ${target} in ${critical.blackoutMs} ms of write blackout`);
+      return {
+        ...common,
+        plan: critical.commands,
+        dryRun: false,
+        blackoutMs: critical.blackoutMs,
+        timeline: run.timeline,
+        topology: after.view,
+      };
     });
-  }
+  });
 }

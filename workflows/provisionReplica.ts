@@ -11,7 +11,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   sleep,
-  upsertSearchAttributes,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import { gtidOps } from '../domain/gtid';
@@ -32,7 +31,6 @@ import {
   type CatchUpProgress,
 } from '../domain/provision';
 import {
-  parseInput,
   ProvisionReplicaInputSchema,
   RUNBOOKS,
   type ProvisionChecksumReport,
@@ -43,8 +41,9 @@ import {
 import { findPrimary, withLaterPosition } from '../domain/topology';
 import type { AddInventoryHostResult } from '../domain/provision/newHost';
 import { acts, call, defaultOptions } from './activities';
-import { FailureType, runSearchAttributes } from './api';
-import { failureMessage, failureType, refused, Runbook } from './runbook';
+import { FailureType } from './api';
+import { failureMessage, failureType, refused, type Runbook } from './runbook';
+import { releaseClusterLock, runbook } from './scaffold';
 import { verifyInvariants } from './verify';
 
 /** How often the catch-up is polled (each poll is one activity and one durable timer). */
@@ -94,31 +93,30 @@ const pollOptions: ActivityOptions = {
 };
 
 export async function provisionReplica(raw: ProvisionReplicaInput): Promise<ProvisionReplicaResult> {
-  // 1. Validate the input.
-  const input = validated(raw);
-  const { cluster, host } = input;
-  const run = new Runbook(RUNBOOKS.provision, cluster);
-  upsertSearchAttributes(runSearchAttributes(cluster, RUNBOOKS.provision));
-  // An upgrade window (workflows/window.ts), when this runbook takes one, is waited for here:
-  // before anything is read or changed, and without the lock.
-  run.enterPhase('preflight', `provision ${host}`);
+  // 1. Validate the input (the scaffold: a BadInput failure names the field).
+  return runbook(RUNBOOKS.provision, ProvisionReplicaInputSchema, raw, async (run, input) => {
+    const { cluster, host } = input;
+    // An upgrade window (workflows/window.ts), when this runbook takes one, is waited for here:
+    // before anything is read or changed, and without the lock.
+    run.enterPhase('preflight', `provision ${host}`);
 
-  // 2. A host given in the input joins the worker's inventory, so every step below knows it.
-  // Until the copy changes the target, a refusal or failure takes it out again.
-  const added = input.newHost ? await addNewHost(run, input, input.newHost) : null;
-  const target = { touched: false };
-  try {
-    const r = await provision(run, input, target);
-    return added ? { ...r, inventory: added } : r;
-  } catch (e) {
-    if (added?.added && (!target.touched || failureType(e) === FailureType.Refused))
-      await CancellationScope.nonCancellable(() =>
-        run.step('remove host', host, () =>
-          call(acts.removeInventoryHost, `remove ${host} from ${added.inventoryFile}`, { cluster, host }),
-        ),
-      );
-    throw e;
-  }
+    // 2. A host given in the input joins the worker's inventory, so every step below knows it.
+    // Until the copy changes the target, a refusal or failure takes it out again.
+    const added = input.newHost ? await addNewHost(run, input, input.newHost) : null;
+    const target = { touched: false };
+    try {
+      const r = await provision(run, input, target);
+      return added ? { ...r, inventory: added } : r;
+    } catch (e) {
+      if (added?.added && (!target.touched || failureType(e) === FailureType.Refused))
+        await CancellationScope.nonCancellable(() =>
+          run.step('remove host', host, () =>
+            call(acts.removeInventoryHost, `remove ${host} from ${added.inventoryFile}`, { cluster, host }),
+          ),
+        );
+      throw e;
+    }
+  });
 }
 
 async function addNewHost(
@@ -139,8 +137,7 @@ async function addNewHost(
       (r) => (r.added ? `added to ${r.inventoryFile}` : `already in ${r.inventoryFile}, as given`),
     );
   } catch (e) {
-    if (failureType(e) === FailureType.Refused)
-      throw refused(RUNBOOKS.provision, cluster, [failureMessage(e)]);
+    if (failureType(e) === FailureType.Refused) throw refused(run.runbook, cluster, [failureMessage(e)]);
     throw e;
   }
 }
@@ -156,7 +153,7 @@ async function provision(
     call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
   );
   const unknown = unknownTarget(spec, host);
-  if (unknown) throw refused(RUNBOOKS.provision, cluster, [unknown]);
+  if (unknown) throw refused(run.runbook, cluster, [unknown]);
   const gtid = gtidOps(spec.flavor);
   const [seen, targetFacts] = await Promise.all([
     run.step('discover', undefined, () =>
@@ -214,7 +211,7 @@ async function provision(
     donor: donorFacts,
     gtid,
   });
-  if (!preflight.ok) throw refused(RUNBOOKS.provision, cluster, preflight.refusals);
+  if (!preflight.ok) throw refused(run.runbook, cluster, preflight.refusals);
   const { donor, method, methodReason } = preflight.decision;
   const warnings = [...preflight.decision.warnings];
   // Problems elsewhere in the cluster are not this run's: named now, left out of its final check.
@@ -247,8 +244,7 @@ async function provision(
     );
   } catch (e) {
     // The copy's own last look found a reason to refuse: nothing was changed on the target.
-    if (failureType(e) === FailureType.Refused)
-      throw refused(RUNBOOKS.provision, cluster, [failureMessage(e)]);
+    if (failureType(e) === FailureType.Refused) throw refused(run.runbook, cluster, [failureMessage(e)]);
     throw e;
   }
 
@@ -291,9 +287,7 @@ async function provision(
       (r) => `replicates from ${r.source} from ${copy.gtidPosition}`,
     );
   } finally {
-    await CancellationScope.nonCancellable(() =>
-      call(acts.releaseClusterLock, `unlock cluster ${cluster}`, { cluster }),
-    );
+    await releaseClusterLock(run);
   }
 
   // 6. Wait until it has caught up, polling with a durable timer.
@@ -481,17 +475,5 @@ async function waitCaughtUp(
       });
     run.showDetails(`${host}: ${state.detail} (caught up at lag ≤ ${input.maxLagSeconds} s)`);
     await sleep(CATCH_UP_POLL_MS);
-  }
-}
-
-function validated(raw: ProvisionReplicaInput): ProvisionReplicaRequest {
-  try {
-    return parseInput(ProvisionReplicaInputSchema, RUNBOOKS.provision, raw);
-  } catch (e) {
-    throw ApplicationFailure.create({
-      type: FailureType.BadInput,
-      message: (e as Error).message,
-      nonRetryable: true,
-    });
   }
 }

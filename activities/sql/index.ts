@@ -258,6 +258,28 @@ export function createSqlActivities(
       });
     },
 
+    /** Idempotent: a replica whose IO thread is already stopped (or no replica) is left alone. */
+    async stopReceiving(input: HostRef): Promise<ChangeResult> {
+      const { host, dialect } = lookup(input);
+      return on(host, 'stop receiving', async (c) => {
+        const status = await probe(c, dialect.replicationStatus());
+        const statements = status && status.ioRunning !== 'no' ? dialect.stopReceiving() : [];
+        await execute(c, statements);
+        return { host: host.name, changed: statements.length > 0, statements: redacted(statements) };
+      });
+    },
+
+    /** Undoes stopReceiving: only an IO thread that is stopped is started. */
+    async startReceiving(input: HostRef): Promise<ChangeResult> {
+      const { host, dialect } = lookup(input);
+      return on(host, 'start receiving', async (c) => {
+        const status = await probe(c, dialect.replicationStatus());
+        const statements = status && status.ioRunning === 'no' ? dialect.startReceiving() : [];
+        await execute(c, statements);
+        return { host: host.name, changed: statements.length > 0, statements: redacted(statements) };
+      });
+    },
+
     async longTransactions(input: LongTransactionsInput): Promise<LongTransaction[]> {
       const { host, dialect } = lookup(input);
       return on(host, 'list long transactions', (c) =>

@@ -4,8 +4,10 @@
 // promoted instead: it needs nothing from the others. Promoting behind happens only on the
 // explicit policy `catchUp: promote-anyway`, and then every missing GTID is listed.
 import type { GtidOps } from '../gtid';
+import type { Flavor } from '../inventory';
 import type { Ranking } from '../ranking';
-import { replicatedPosition, type Lacking } from './catchup';
+import { planCatchUp, replicatedPosition, type Lacking } from './catchup';
+import type { ReplicaErrant } from './errant';
 import type { EmergencyNode } from './types';
 
 export type CatchUpPolicy = 'most-advanced' | 'promote-anyway';
@@ -65,4 +67,57 @@ export function whomToPromote(input: WhomToPromoteInput): Promotion {
     ok: false,
     reason: `${candidate} lacks transactions other replicas have (${listed}) because ${why}, and no replica the promotion rules allow has them all: allow the most advanced one, or set policy catchUp: promote-anyway to promote behind it`,
   };
+}
+
+/** The errant-GTID facts the catch-up needs: who holds errant ones, and (MySQL) which they are. */
+export interface ErrantFacts {
+  names: string[];
+  gtids: Record<string, string>;
+}
+
+export function errantFacts(reports: readonly ReplicaErrant[], flavor: Flavor): ErrantFacts {
+  const errant = reports.filter((r) => r.errant);
+  return {
+    names: errant.map((r) => r.name),
+    // MariaDB compares slave positions, which leave a replica's own writes out already.
+    gtids: flavor === 'mysql' ? Object.fromEntries(errant.map((r) => [r.name, r.gtids])) : {},
+  };
+}
+
+/**
+ * Before anything changes: the chosen candidate must be able to take, by catching up, everything
+ * the dead primary's other replicas hold; else the most advanced allowed one is chosen instead,
+ * or the run refuses with the GTIDs (promote-anyway aside).
+ */
+export function levelCandidate(input: {
+  gtid: GtidOps;
+  ranking: Ranking;
+  candidate: string;
+  replicas: readonly EmergencyNode[];
+  relayLogWaitSeconds: number;
+  policy: CatchUpPolicy;
+  errant: ErrantFacts;
+}): Promotion {
+  const { gtid, candidate, replicas, errant } = input;
+  const chosen = replicas.find((n) => n.name === candidate);
+  if (!chosen) return { ok: true, candidate, warnings: [] };
+  const { lacking } = planCatchUp({
+    gtid,
+    candidate: chosen,
+    others: replicas.filter((n) => n.name !== candidate),
+    relayLogWaitSeconds: input.relayLogWaitSeconds,
+    errant: errant.names,
+    errantGtids: errant.gtids,
+  });
+  return whomToPromote({
+    gtid,
+    ranking: input.ranking,
+    candidate,
+    replicas,
+    lacking,
+    policy: input.policy,
+    why: 'no replica it could copy from holds them',
+    errant: errant.names,
+    errantGtids: errant.gtids,
+  });
 }

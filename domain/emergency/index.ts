@@ -13,6 +13,7 @@
  */
 export * from './types';
 export * from './confirm';
+export * from './suspect';
 export * from './flapping';
 export * from './errant';
 export * from './catchup';

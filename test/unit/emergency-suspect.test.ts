@@ -1,6 +1,6 @@
 import { EmergencyRecoveryInputSchema } from '../../domain/runbook';
 import type { InspectResult } from '../../domain/topology';
-import { suspectedPrimary } from '../../workflows/emergency/confirm';
+import { suspectedPrimary } from '../../domain/emergency';
 import { cluster, replicaOf, topology } from './decisions.fixtures';
 
 const DOWN = { reachable: false, readOnly: undefined, error: 'connect ECONNREFUSED 10.0.0.11:3306' };

@@ -3,7 +3,7 @@
 // "they still stream" is asked again until `confirmTimeoutSeconds`, while a primary that answers
 // ends the run at once.
 import { sleep } from '@temporalio/workflow';
-import { confirmFailure, inferDeadPrimary, type FailureVerdict } from '../../domain/emergency';
+import { confirmFailure, type FailureVerdict } from '../../domain/emergency';
 import type { Cluster } from '../../domain/inventory';
 import type { EmergencyRecoveryRequest } from '../../domain/runbook';
 import type { InspectResult } from '../../domain/topology';
@@ -13,27 +13,6 @@ import type { Runbook } from '../runbook';
 export interface Confirmation {
   verdict: FailureVerdict;
   seen: InspectResult;
-}
-
-/** The suspected primary: given, else the top of the replicas' chains, else the inventory's hint. */
-export function suspectedPrimary(
-  input: EmergencyRecoveryRequest,
-  spec: Cluster,
-  /** The discovery; needed only when the input names no primary. */
-  seen: InspectResult | undefined,
-): { primary: string } | { refusal: string } {
-  if (input.primary) {
-    if (!spec.hosts.some((h) => h.name === input.primary))
-      return {
-        refusal: `primary "${input.primary}" is not a host of ${spec.name}: expected one of ${spec.hosts.map((h) => h.name).join(', ')}`,
-      };
-    return { primary: input.primary };
-  }
-  if (!seen) throw new Error('suspectedPrimary: the input names no primary, so a discovery is needed');
-  const inferred = inferDeadPrimary(seen.topology.nodes);
-  if (inferred.found) return { primary: inferred.primary };
-  if (spec.primary && inferred.roots.length === 0) return { primary: spec.primary };
-  return { refusal: inferred.reason };
 }
 
 /**

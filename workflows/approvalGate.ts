@@ -1,8 +1,9 @@
-// Step 4 of emergency recovery, when policy.requireApproval: a human approves or aborts the chosen
-// candidate through the `approve` / `abort` updates (the UI and the CLI send them); silence past
-// the approval timeout aborts, because promoting without the asked-for consent is the worse error.
+// Human approval, in emergency recovery (policy.requireApproval) and before a blue/green cutover:
+// a human approves or aborts through the `approve` / `abort` updates (the UI and the CLI send
+// them); silence past the approval timeout aborts, because acting without the asked-for consent is
+// the worse error.
 import { condition, setHandler } from '@temporalio/workflow';
-import { abortUpdate, approveUpdate, type ApprovalRequest } from '../api';
+import { abortUpdate, approveUpdate, type ApprovalRequest } from './api';
 
 export interface Approval {
   decision: 'approved' | 'aborted' | 'timed-out';

@@ -1,5 +1,5 @@
 import { gtidOps } from '../../domain/gtid';
-import { preflightPlanned, type LongTransaction, type PlannedRequest } from '../../domain/preflight';
+import { preflightPlanned, type LongTransaction, type PlannedRequest } from '../../domain/planned/preflight';
 import { findPrimary, type Topology } from '../../domain/topology';
 import { cluster, replicaOf, topology } from './decisions.fixtures';
 

@@ -2,7 +2,7 @@
 import { chooseCandidate, inferDeadPrimary } from '../../domain/emergency';
 import { gtidOps } from '../../domain/gtid';
 import { checkInvariants, invariantReport } from '../../domain/invariants';
-import { preflightPlanned } from '../../domain/preflight';
+import { preflightPlanned } from '../../domain/planned/preflight';
 import { isUnprovisioned, notRepointed, UNPROVISIONED, unprovisionedNodes } from '../../domain/provision';
 import { rankCandidates } from '../../domain/ranking';
 import type { NodeState } from '../../domain/topology';

@@ -1,12 +1,12 @@
 // The planned successover's preflight: every reason to refuse, found before anything changes.
 // `force` overrides exactly two checks (lag and long transactions); never errant GTIDs,
 // broken replication or two writable nodes, whose consequences cannot be undone.
-import type { Cluster } from './inventory';
-import type { GtidOps } from './gtid';
-import { isUnprovisioned, notRepointed, UNPROVISIONED } from './provision/unprovisioned';
-import { rankCandidates, type Ranking } from './ranking';
-import { findPrimary, replicationHealthy, type Topology } from './topology';
-import { isOlder } from './version';
+import type { Cluster } from '../inventory';
+import type { GtidOps } from '../gtid';
+import { isUnprovisioned, notRepointed, UNPROVISIONED } from '../provision/unprovisioned';
+import { rankCandidates, type Ranking } from '../ranking';
+import { findPrimary, replicationHealthy, type Topology } from '../topology';
+import { isOlder } from '../version';
 
 /** The fields of a dialect's long-transaction row that preflight reports. */
 export interface LongTransaction {

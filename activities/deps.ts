@@ -2,6 +2,7 @@
 // workflow inputs, results or history.
 import type { Client } from '@temporalio/client';
 import type { Host, Inventory } from '../domain/inventory';
+import type { EmergencyRecoveryInput, StartedRecovery } from '../domain/runbook';
 
 export interface Account {
   user: string;
@@ -28,6 +29,14 @@ export interface ActivityDeps {
   readonly inventory: Inventory;
   inventoryFile?: InventoryWriter;
   secrets: Secrets;
-  /** For activities that talk to Temporal itself (the cluster lock). */
-  temporal?: { client: Client; taskQueue: string };
+  /** For activities that talk to Temporal itself (the cluster lock, the detector's trigger). */
+  temporal?: {
+    client: Client;
+    taskQueue: string;
+    /**
+     * Starts (or joins) the cluster's emergency recovery, as every trigger does (triggers/start.ts).
+     * Given by the worker: an activity module importing a workflow would close an import cycle.
+     */
+    startEmergencyRecovery(input: EmergencyRecoveryInput): Promise<StartedRecovery>;
+  };
 }

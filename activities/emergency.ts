@@ -9,7 +9,6 @@ import type { PrimaryProbe } from '../domain/emergency';
 import type { FenceOutcome, FenceReport } from '../domain/emergency/fence';
 import type { Cluster, Host } from '../domain/inventory';
 import { RUNBOOKS, type EmergencyRecoveryInput } from '../domain/runbook';
-import { startEmergencyRecovery } from '../triggers/start';
 import type { ActivityDeps } from './deps';
 import { FailureType, classifySqlError, nonRetryable } from './errors';
 import { clusterOf as inventoryCluster, hostOf } from './lookup';
@@ -162,7 +161,7 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
           FailureType.BadConfiguration,
           'startRecovery needs a Temporal client: build the worker with createWorker',
         );
-      return startEmergencyRecovery(deps.temporal.client, deps.temporal.taskQueue, input);
+      return deps.temporal.startEmergencyRecovery(input);
     },
 
     /** Runs the inventory's hooks for this event; every outcome is returned, none thrown. */

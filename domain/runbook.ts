@@ -80,6 +80,14 @@ export const EmergencyRecoveryInputSchema = z.strictObject({
 export type EmergencyRecoveryInput = z.input<typeof EmergencyRecoveryInputSchema>;
 export type EmergencyRecoveryRequest = z.output<typeof EmergencyRecoveryInputSchema>;
 
+/** What a trigger (webhook, detector, CLI) gets back from starting an emergency recovery. */
+export interface StartedRecovery {
+  workflowId: string;
+  runId: string;
+  /** False when an alert joined a recovery that was already running. */
+  started: boolean;
+}
+
 const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a host name from the inventory');
 
 export const ProvisionReplicaInputSchema = z.strictObject({

@@ -7,17 +7,13 @@ import {
   parseInput,
   RUNBOOKS,
   type EmergencyRecoveryInput,
+  type StartedRecovery,
 } from '../domain/runbook';
 import { runSearchAttributes, workflowIdFor } from '../workflows/api';
 // Started by its function (the client sends its name); none of its code runs here.
 import { emergencyRecovery } from '../workflows/emergencyRecovery';
 
-export interface StartedRecovery {
-  workflowId: string;
-  runId: string;
-  /** False when an alert joined a recovery that was already running. */
-  started: boolean;
-}
+export type { StartedRecovery };
 
 export async function startEmergencyRecovery(
   client: Client,

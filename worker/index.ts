@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createActivities, ActivityResources } from '../activities';
 import type { Inventory } from '../domain/inventory';
 import { runMetricsSinks } from '../metrics/runSink';
+import { startEmergencyRecovery } from '../triggers/start';
 import { InventoryFile } from './inventoryFile';
 import { activityLogContext, workerLogger } from './logging';
 import { resolveSecrets } from './secrets';
@@ -59,7 +60,11 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Successov
       },
       inventoryFile,
       secrets,
-      temporal: { client: opts.client, taskQueue },
+      temporal: {
+        client: opts.client,
+        taskQueue,
+        startEmergencyRecovery: (input) => startEmergencyRecovery(opts.client, taskQueue, input),
+      },
     },
     resources,
   );

@@ -5,7 +5,7 @@ import type { ActivityDeps } from './deps';
 import type { Cluster } from '../domain/inventory';
 import { createClusterActivities } from './cluster';
 import { createEmergencyActivities } from './emergency';
-import { createInventoryActivities } from './inventory';
+import { createInventoryActivities } from './inventoryHosts';
 import { FailureType, nonRetryable } from './errors';
 import { createLockActivities } from './lock';
 import { createProvisionActivities } from './provision';

@@ -10,7 +10,7 @@ import { SshPool } from '../activities/ssh';
 import { haproxyCommand, enabledServers } from './runtimeApi';
 import { writeHaproxyConfig } from './haproxy';
 import { ACCOUNT_NAMES, SQL_PORT } from './defaults';
-import { withInventoryHost, writeInventory } from './inventory';
+import { withInventoryHost, writeInventory } from './labInventory';
 import {
   createAccounts,
   facts,

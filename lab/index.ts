@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labInventory, writeInventory } from './inventory';
+import { labInventory, writeInventory } from './labInventory';
 import {
   connectRoot,
   copyDatadir,

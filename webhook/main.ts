@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { connectClient, temporalConfig } from '../temporal/connection';
 import { startEmergencyRecovery } from '../triggers/start';
 import { DEFAULT_TASK_QUEUE } from '../worker/index';
-import { InventoryError } from '../worker/inventory';
+import { InventoryError } from '../worker/loadInventory';
 import { InventoryFile } from '../worker/inventoryFile';
 import { buildReceiver, ROUTES } from './server';
 import { resolveWebhookSecrets } from './secrets';

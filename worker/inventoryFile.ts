@@ -7,7 +7,7 @@
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isMap, isSeq, parseDocument, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Host, Inventory } from '../domain/inventory';
-import { loadInventory } from './inventory';
+import { loadInventory } from './loadInventory';
 
 export class InventoryFile {
   private inventory: Inventory;

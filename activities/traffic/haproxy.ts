@@ -5,7 +5,7 @@ import { createConnection } from 'node:net';
 import type { Cluster, Traffic } from '../../domain/inventory';
 import { FailureType, nonRetryable, retryable } from '../errors';
 import { errorMessage, hostOf } from './common';
-import { parseServersState, type HaproxyServerState } from './haproxy-state';
+import { parseServersState, type HaproxyServerState } from './haproxyState';
 import type {
   Holders,
   PlannedCommand,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadInventory, InventoryError } from '../../worker/inventory';
+import { loadInventory, InventoryError } from '../../worker/loadInventory';
 
 export function registerInventory(program: Command): void {
   const inv = program.command('inventory').description('work with inventory files');

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../../worker/index';
-import { InventoryError } from '../../worker/inventory';
+import { InventoryError } from '../../worker/loadInventory';
 import { DEFAULT_HOST, DEFAULT_PORT, runReceiverMain } from '../../webhook/main';
 
 interface ServeOptions {

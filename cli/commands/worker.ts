@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../../worker/index';
-import { InventoryError } from '../../worker/inventory';
+import { InventoryError } from '../../worker/loadInventory';
 import { parsePort, runWorkerMain } from '../../worker/main';
 
 export function registerWorker(program: Command): void {

@@ -12,7 +12,7 @@ import type {
   Statement,
 } from './dialect';
 import { mysqlBackup } from './backupMysql';
-import { compatFactsProbe, type CompatStatements } from './compat';
+import { compatFactsProbe, type CompatStatements } from './compatFacts';
 import { quoteString, sqlInteger, sqlSeconds } from './escape';
 import { PROCESSLIST_COLUMNS, parseSessionRows } from './sessions';
 import { longTransactionsProbe } from './transactions';

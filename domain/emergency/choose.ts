@@ -4,7 +4,7 @@
 import type { GtidOps } from '../gtid';
 import type { Cluster } from '../inventory';
 import { rankCandidates, type Ranking } from '../ranking';
-import { eventualPosition } from './catchup';
+import { eventualPosition } from './catchUp';
 import { deadPrimaryIdentity, errantAcrossReplicas, errantDecision, type ReplicaErrant } from './errant';
 import type { EmergencyNode } from './types';
 

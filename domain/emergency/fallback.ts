@@ -6,7 +6,7 @@
 import type { GtidOps } from '../gtid';
 import type { Flavor } from '../inventory';
 import type { Ranking } from '../ranking';
-import { planCatchUp, replicatedPosition, type Lacking } from './catchup';
+import { planCatchUp, replicatedPosition, type Lacking } from './catchUp';
 import type { ReplicaErrant } from './errant';
 import type { EmergencyNode } from './types';
 

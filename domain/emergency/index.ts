@@ -16,7 +16,7 @@ export * from './confirm';
 export * from './suspect';
 export * from './flapping';
 export * from './errant';
-export * from './catchup';
+export * from './catchUp';
 export * from './lost';
 export * from './choose';
 export * from './fallback';

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { findCluster, HostSchema, type Host } from '../../domain/inventory';
 import { labAddHost, labDown, labKill, labStart, labState, labStatus } from '../../lab/index';
 import { haproxyCommand } from '../../lab/runtimeApi';
-import { loadInventory } from '../../worker/inventory';
+import { loadInventory } from '../../worker/loadInventory';
 import { query, slaveStatus, startLab, type LabFixture } from './labFixture';
 import { alive, linkNames, netnsNames, processesOf, sh, until } from './system';
 

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { labAddHost } from '../../lab/index';
-import { loadInventory } from '../../worker/inventory';
+import { loadInventory } from '../../worker/loadInventory';
 import { resolveSecrets } from '../../worker/secrets';
 import { ActivityResources, createActivities } from '../../activities';
 import type { CopyBackupResult, CopyProgress } from '../../activities/provision';

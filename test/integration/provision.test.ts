@@ -16,7 +16,7 @@ import { failureReason } from '../../cli/runbooks';
 import type { ProvisionReplicaInput, ProvisionReplicaResult } from '../../domain/runbook';
 import { findCluster } from '../../domain/inventory';
 import { labAddHost } from '../../lab/index';
-import { loadInventory } from '../../worker/inventory';
+import { loadInventory } from '../../worker/loadInventory';
 import type { LabHost } from '../../lab/types';
 import { plannedSuccessover, provisionReplica } from '../../workflows';
 import { provisionWorkflowId, workflowIdFor } from '../../workflows/api';

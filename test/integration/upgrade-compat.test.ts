@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { loadInventory } from '../../worker/inventory';
+import { loadInventory } from '../../worker/loadInventory';
 import { resolveSecrets } from '../../worker/secrets';
 import { createUpgradeActivities } from '../../activities/upgrade';
 import { SqlPools } from '../../activities/sql/pools';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateInventory, findCluster, type Inventory } from '../../domain/inventory';
 import { resolveSecrets } from '../../worker/secrets';
-import { loadInventory, InventoryError } from '../../worker/inventory';
+import { loadInventory, InventoryError } from '../../worker/loadInventory';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvXk0Zr1pZ0mJg7m0l6fYb3x1y2z3A4B5C6D7E8F9G0';
 

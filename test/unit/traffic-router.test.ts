@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { validateInventory, type Cluster } from '../../domain/inventory';
 import { SshPool } from '../../activities/ssh';
 import { createRouter } from '../../activities/traffic/router';
-import { parseServersState } from '../../activities/traffic/haproxy-state';
+import { parseServersState } from '../../activities/traffic/haproxyState';
 import { VipRouter } from '../../activities/traffic/vip';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm8bJ6hH7n4Uo1pT0QhN2H3b6aQ5Qe1i0q8m6cKQ4o0';

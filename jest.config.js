@@ -9,6 +9,9 @@ module.exports = {
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
       transform: ts,
       testEnvironment: 'node',
+      // The workflow tests' dev server and bundle, shared by the run (test/unit/workflows/).
+      globalSetup: '<rootDir>/test/unit/workflows/globalSetup.ts',
+      globalTeardown: '<rootDir>/test/unit/workflows/globalTeardown.ts',
     },
     {
       displayName: 'integration',

@@ -343,8 +343,10 @@ describe('emergency recovery', () => {
       await withWorker(fake, async (ctx) => {
         const handle: WorkflowHandle = await start(ctx);
         const f = await failureOf(handle);
-        expect(f.rootType).toBe('Refused');
-        expect(f.rootMessage).toContain(`is locked by ${RUNBOOKS.planned} ${other.workflowId}`);
+        expect(f.type).toBe('Refused');
+        expect(f.message).toContain(`is locked by ${RUNBOOKS.planned} ${other.workflowId}`);
+        // A refusal, not a failed recovery: the hooks never hear "failed".
+        expect(notified(fake)).not.toContain('failed');
         expect(fake.names(...CHANGES)).toEqual([]);
         // Not taken, so not released: the other run keeps it.
         expect(fake.names('releaseClusterLock')).toEqual([]);

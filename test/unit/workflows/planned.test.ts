@@ -287,10 +287,12 @@ describe('planned successover', () => {
       fake.lock = other;
       await withWorker(fake, async (ctx) => {
         const f = await failureOf(await start(ctx, { target: 'db2' }));
-        expect(f.rootType).toBe('Refused');
-        expect(f.rootMessage).toContain(
+        // A refusal like the preflight's (its type, its metrics), naming the holder.
+        expect(f.type).toBe('Refused');
+        expect(f.message).toContain(
           `is locked by ${RUNBOOKS.emergency} ${other.workflowId} (run ${other.runId})`,
         );
+        expect(ctx.runs.find((x) => x.event === 'ended')?.outcome).toBe('refused');
         expect(fake.names()).toEqual(['acquireClusterLock']); // nothing read, nothing changed
         expect(fake.lock).toBe(other);
       });

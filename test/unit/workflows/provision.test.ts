@@ -222,4 +222,58 @@ describe('provision replica', () => {
       expect(fake.names('checksumAtCommonPosition')).toEqual([]);
     });
   });
+  test.concurrent(
+    'no primary after the copy: NoPrimary, replication not started, the lock released',
+    async () => {
+      const fake = fourHosts();
+      fake.mocks.copyBackup = ({ method }, f) => {
+        f.kill('db1'); // the primary died while the copy streamed
+        return {
+          method,
+          bytes: 1e6,
+          rows: null,
+          gtidPosition: '0-1-100',
+          ms: 100,
+          phases: [],
+          accounts: null,
+        };
+      };
+      await withWorker(fake, async (ctx) => {
+        const f = await failureOf(await start(ctx));
+        expect(f.type).toBe('NoPrimary');
+        expect(f.message).toMatch(
+          /^db4 holds a complete copy at 0-1-100, but .* has no primary to replicate from/,
+        );
+        expect(fake.names('startReplica')).toEqual([]);
+        expect(fake.names('acquireClusterLock', 'releaseClusterLock')).toEqual([
+          'acquireClusterLock',
+          'releaseClusterLock',
+        ]);
+        expect(fake.lock).toBeUndefined();
+      });
+    },
+  );
+
+  test.concurrent(
+    'the copy is ahead of the primary: Diverged, replication not started, the lock released',
+    async () => {
+      const fake = fourHosts();
+      fake.mocks.copyBackup = ({ method }) => ({
+        method,
+        bytes: 1e6,
+        rows: null,
+        gtidPosition: '0-1-150',
+        ms: 100,
+        phases: [],
+        accounts: null,
+      });
+      await withWorker(fake, async (ctx) => {
+        const f = await failureOf(await start(ctx));
+        expect(f.type).toBe('Diverged');
+        expect(f.message).toContain("the copy's position 0-1-150 has transactions the primary db1 lacks");
+        expect(fake.names('startReplica')).toEqual([]);
+        expect(fake.lock).toBeUndefined();
+      });
+    },
+  );
 });

@@ -64,7 +64,7 @@ describe('detector', () => {
     await withWorker(fake, async (ctx) => {
       const handle = await startDetector(ctx);
       try {
-        await until('ten probes', () => fake.callsOf('probePrimary').length >= 10);
+        await until('six probes', () => fake.callsOf('probePrimary').length >= 6);
         expect(fake.names('startRecovery')).toEqual([]);
         expect(fake.callsOf('probePrimary').every((p) => p.host === 'db1' && p.probes === 1)).toBe(true);
       } finally {

@@ -14,11 +14,13 @@ import { FailureType, classifySqlError, nonRetryable } from './errors';
 import { clusterOf as inventoryCluster, hostOf } from './lookup';
 import { execute } from './sql/run';
 import type { SqlPools } from './sql/pools';
+import type { createReadOnlyFileActivities } from './readOnlyFile';
 import type { RouterResult, TrafficRouter } from './traffic/router';
 
 export interface EmergencyShared {
   pools: SqlPools;
   routerFor(cluster: Cluster): TrafficRouter;
+  persistReadOnly: ReturnType<typeof createReadOnlyFileActivities>['persist'];
 }
 
 export interface ProbeInput {
@@ -98,7 +100,7 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
       const d = dialectFor(cluster.flavor);
       // The three fences are independent: run them together, each bounded.
       const router = shared.routerFor(cluster);
-      const [readOnly, traffic, command] = await Promise.all([
+      const [readOnly, traffic, command, optionFile] = await Promise.all([
         shared.pools
           .with(host, (c) => execute(c, d.readOnlyOn(2), 5000))
           .then((): FenceOutcome => ({ status: 'done', detail: `read_only set on ${host.name}` }))
@@ -116,9 +118,16 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
         cluster.policy.fenceCommand
           ? runCommand(cluster.policy.fenceCommand, fenceEnv(cluster, host), FENCE_COMMAND_TIMEOUT_MS)
           : ({ status: 'skipped', detail: 'no policy.fenceCommand configured' } as FenceOutcome),
+        // The host may answer SSH while its mysqld is dead (OOM, crash): then a restart stays fenced.
+        shared.persistReadOnly(cluster, host, {
+          cluster: name,
+          host: hostName,
+          readOnly: true,
+          reason: `${host.name} fenced as a failed primary; it must not take writes when it starts`,
+        }),
       ]);
       const fenced = [readOnly, traffic, command].some((o) => o.status === 'done');
-      return { host: host.name, readOnly, traffic, command, fenced } satisfies FenceReport;
+      return { host: host.name, readOnly, traffic, command, optionFile, fenced } satisfies FenceReport;
     },
 
     /** Gives the writer traffic to the new primary (idempotent: a retry finds it there). */

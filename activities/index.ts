@@ -9,6 +9,7 @@ import { createInventoryActivities } from './inventoryHosts';
 import { FailureType, nonRetryable } from './errors';
 import { createLockActivities } from './lock';
 import { createProvisionActivities } from './provision';
+import { createReadOnlyFileActivities } from './readOnlyFile';
 import { createSqlActivities } from './sql';
 import { SqlPools } from './sql/pools';
 import { SshPool } from './ssh';
@@ -55,6 +56,7 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     return r;
   };
   const sql = createSqlActivities(deps, { pools });
+  const readOnlyFile = createReadOnlyFileActivities(deps, { ssh });
   const lock = deps.temporal
     ? createLockActivities(deps.temporal)
     : {
@@ -65,7 +67,8 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     ...createClusterActivities(deps),
     ...sql.activities,
     ...lock,
-    ...createEmergencyActivities(deps, { pools, routerFor }),
+    ...readOnlyFile.activities,
+    ...createEmergencyActivities(deps, { pools, routerFor, persistReadOnly: readOnlyFile.persist }),
     ...createUpgradeActivities(deps, { pools }),
     ...createProvisionActivities(deps, { pools, ssh }),
     ...createInventoryActivities(deps, { ssh }),

@@ -100,6 +100,17 @@ export const HostSchema = z.strictObject({
     })
     .optional(),
   promotion: z.enum(PROMOTION_RULES).default('neutral'),
+  /**
+   * An option file the server reads at start that successover may write (over SSH): read_only=ON
+   * when it fences or demotes this host, so a restart keeps it read-only; removed on promotion.
+   */
+  optionFile: z
+    .string()
+    .regex(
+      /^\/[^\0]*\.cnf$/,
+      'expected the absolute path of a .cnf file, e.g. /etc/mysql/conf.d/zz-successover.cnf',
+    )
+    .optional(),
   dataCenter: z.string().min(1).optional(),
   /** How provisioning stops/starts mariadbd for a physical restore; absent = physical restore refused. */
   service: z

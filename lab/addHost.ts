@@ -16,6 +16,7 @@ import {
   facts,
   installTemplate,
   startServer,
+  successoverOptionFile,
   waitServer,
   withRoot,
   type ServerConfig,
@@ -222,6 +223,8 @@ async function addHost(
   const serverIds = Object.values(st.servers).map((s) => s.config.serverId);
   const cfg: ServerConfig = {
     serverId: Math.max(0, ...serverIds) + 1,
+    optionFile: join(hostDir, 'my.cnf'),
+    optionDir: join(hostDir, 'conf.d'),
     datadir: join(hostDir, 'data'),
     socket: join(hostDir, 'mysqld.sock'),
     pidFile: join(hostDir, 'mysqld.pid'),
@@ -267,7 +270,14 @@ async function addHost(
 
   if (info.haproxy) await addHaproxyServer(st, name, port);
 
-  const { doc, inventory } = withInventoryHost(info.inventory, { name, address, port, hostKey, service });
+  const { doc, inventory } = withInventoryHost(info.inventory, {
+    name,
+    address,
+    port,
+    hostKey,
+    service,
+    ...(hostKey ? { optionFile: successoverOptionFile(cfg) } : {}),
+  });
   if (hostKey && info.secrets.sshPrivateKeyFile) {
     // The host is usable only when a runbook can log in with the pinned key, as it will.
     const pool = new SshPool({

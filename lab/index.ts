@@ -15,6 +15,7 @@ import {
   isRoot,
   replicateFrom,
   startServer,
+  successoverOptionFile,
   waitServer,
   withRoot,
   type Accounts,
@@ -300,6 +301,8 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
   for (const [i, h] of hosts.entries()) {
     const cfg: ServerConfig = {
       serverId: i + 1,
+      optionFile: join(hostDirs[i], 'my.cnf'),
+      optionDir: join(hostDirs[i], 'conf.d'),
       datadir: join(hostDirs[i], 'data'),
       socket: h.socket,
       pidFile: join(hostDirs[i], 'mysqld.pid'),
@@ -405,6 +408,8 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
       port: h.port,
       hostKey: ssh ? ssh.hostKeys[i] : null,
       service: services[i],
+      // Written over SSH: only hosts with sshd (netns mode) get one.
+      ...(ssh ? { optionFile: successoverOptionFile(state.servers[h.name].config) } : {}),
     })),
     traffic: vip
       ? { type: 'vip', address: `${vip.address}/32`, interface: vip.interface }

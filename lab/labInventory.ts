@@ -11,6 +11,8 @@ export interface LabInventoryHost {
   hostKey: string | null;
   /** The host's mariadbd-start.sh / mariadbd-stop.sh (lab/service.ts). */
   service: ServiceScripts;
+  /** Where successover persists read_only (lab/mariadb.ts includes it in the host's options). */
+  optionFile?: string;
 }
 
 export interface LabInventoryInput {
@@ -59,6 +61,7 @@ function hostEntry(h: LabInventoryHost) {
     ...(h.hostKey ? { ssh: { port: 22, hostKey: h.hostKey, user: 'root' } } : {}),
     dataCenter: 'lab',
     service: h.service,
+    ...(h.optionFile ? { optionFile: h.optionFile } : {}),
   };
 }
 

@@ -2,8 +2,8 @@
 // turns N empty servers into one GTID replication topology. The lab talks to each server
 // through its unix socket as root: sockets are files, so this works from the root namespace
 // and even while a host is partitioned.
-import { cpSync, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { daemon, isOurs, run, waitFor } from './sh';
 import { findBinary } from './bin';
@@ -39,6 +39,13 @@ export function copyDatadir(template: string, datadir: string): void {
 
 export interface ServerConfig {
   serverId: number;
+  /**
+   * The host's option file (the only one read: no my.cnf of the machine leaks in). It says
+   * read_only=1, as every node's configuration should, and includes `optionDir`.
+   */
+  optionFile: string;
+  /** Read after the base options: the inventory's optionFile, successover's to write, lives here. */
+  optionDir: string;
   datadir: string;
   socket: string;
   pidFile: string;
@@ -49,11 +56,30 @@ export interface ServerConfig {
   semiSync: boolean;
 }
 
-/** The server's options. `--no-defaults` must come first: no my.cnf of the machine leaks in. */
+/** The file successover writes read_only to (the inventory's host.optionFile). */
+export const successoverOptionFile = (c: ServerConfig) => join(c.optionDir, 'zz-successover.cnf');
+
+/**
+ * The host's option file and its include directory. `readOnly: false` writes what many real
+ * servers have: a configuration that does not say read_only (a test restarts a crashed primary so).
+ */
+export function writeOptionFile(c: ServerConfig, { readOnly = true }: { readOnly?: boolean } = {}): void {
+  mkdirSync(c.optionDir, { recursive: true });
+  const lines = [
+    '# Written by the lab. Options on the command line (lab/mariadb.ts) come on top of these.',
+    '[mysqld]',
+    // Every node starts read-only; only a runbook (or lab up, once) makes the primary writable.
+    ...(readOnly ? ['read_only=1'] : []),
+    `!includedir ${c.optionDir}`,
+  ];
+  writeFileSync(c.optionFile, `${lines.join('\n')}\n`);
+}
+
+/** The server's options. `--defaults-file` must come first: no my.cnf of the machine leaks in. */
 export function serverArgs(c: ServerConfig): string[] {
   return [
     findBinary('mariadbd'),
-    '--no-defaults',
+    `--defaults-file=${c.optionFile}`,
     ...(isRoot() ? ['--user=root'] : []),
     `--datadir=${c.datadir}`,
     `--socket=${c.socket}`,
@@ -68,8 +94,6 @@ export function serverArgs(c: ServerConfig): string[] {
     '--binlog-format=ROW',
     '--log-slave-updates=1',
     '--gtid-strict-mode=1',
-    // Every node starts read-only; only a runbook (or lab up, once) makes the primary writable.
-    '--read-only=1',
     // With MASTER_HEARTBEAT_PERIOD=1, a cut link is noticed in about 4 s instead of an hour.
     '--slave-net-timeout=4',
     `--report-host=${c.reportHost}`,
@@ -92,6 +116,7 @@ export function serverArgs(c: ServerConfig): string[] {
 
 /** Starts mariadbd (inside the namespace when given) and returns its pid. */
 export function startServer(c: ServerConfig, netns: string | null): number {
+  if (!existsSync(c.optionFile)) writeOptionFile(c);
   const argv = serverArgs(c);
   return daemon(netns ? [findBinary('ip'), 'netns', 'exec', netns, ...argv] : argv, `${c.logError}.out`);
 }

@@ -34,6 +34,7 @@ import { notify } from './emergency/notify';
 import { fenceWatch } from './fenceWatch';
 import { failureMessage, refused, type Runbook } from './runbook';
 import { lockMeanwhile, runbook } from './scaffold';
+import { persistRoles } from './persistRoles';
 import { verifyInvariants } from './verify';
 
 /** How long the fence watch keeps trying an old primary that does not answer. */
@@ -201,6 +202,13 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
         .filter((n) => n.reachable && !n.replication && !isUnprovisioned(n))
         .map((n) => n.name);
       for (const s of strays) warnings.push(`${s} replicates from no one: left as it is (not repointed)`);
+      // The fence wrote the old primary's read_only file when its host answered SSH; the new
+      // primary's is removed meanwhile, so a restart of it does not come back read-only.
+      const persisting = persistRoles(run, {
+        primary: candidate,
+        readOnly: [],
+        why: `emergency recovery ${primary} → ${candidate}`,
+      });
       await Promise.all(
         followers.map((n) =>
           run.step('repoint', n.name, () =>
@@ -212,6 +220,10 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
           ),
         ),
       );
+
+      await persisting;
+      if (fencing.optionFile && fencing.optionFile.status !== 'done')
+        warnings.push(fencing.optionFile.detail);
 
       // 11. Verify, report, and keep fencing the old primary until it answers.
       run.enterPhase('verify');

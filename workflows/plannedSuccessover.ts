@@ -18,6 +18,7 @@ import { acts, boundedWait, call, criticalOptions } from './activities';
 import { FailureType } from './api';
 import { failureMessage, refused } from './runbook';
 import { runbook, withClusterLock } from './scaffold';
+import { persistRoles } from './persistRoles';
 import { verifyInvariants } from './verify';
 import { waitForWindow } from './window';
 
@@ -140,9 +141,15 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
 
       // 6. Repoint the other replicas and the old primary (as a read-only replica) to the target.
       // Never an unprovisioned node: it would replay the whole history (preflight warned of it).
+      // Meanwhile the roles are made to survive a restart (the old primary starts read-only).
       run.enterPhase('repoint');
       const unprovisioned = unprovisionedNodes(observed.nodes);
       const others = spec.hosts.map((h) => h.name).filter((h) => h !== target && !unprovisioned.includes(h));
+      const persisting = persistRoles(run, {
+        primary: target,
+        readOnly: [primary],
+        why: `planned successover ${primary} → ${target}`,
+      });
       await Promise.all(
         others.map((host) =>
           run.step('repoint', host, () =>
@@ -155,6 +162,8 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
           ),
         ),
       );
+
+      warnings.push(...(await persisting));
 
       // 7. Verify the invariants and return the timeline.
       run.enterPhase('verify');

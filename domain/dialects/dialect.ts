@@ -139,6 +139,8 @@ export interface Dialect {
    */
   stopReceiving(): Statement[];
   startReceiving(): Statement[];
+  /** Option-file lines that make the server start read-only (written by successover on fence/demote). */
+  readOnlyOptions(): string[];
   sessions(): Probe<SessionList>;
   kill(connectionId: number): Statement;
   longTransactions(thresholdSeconds: number): Probe<LongTransaction[]>;

@@ -173,6 +173,7 @@ export const mariadb: Dialect = {
   startReplication: () => [stmt('START SLAVE')],
   stopReceiving: () => [stmt('STOP SLAVE IO_THREAD')],
   startReceiving: () => [stmt('START SLAVE IO_THREAD')],
+  readOnlyOptions: () => ['read_only=ON'],
   sessions: () => ({
     statements: [stmt(`SELECT ${PROCESSLIST_COLUMNS}`)],
     parse: (results) => parseSessionRows(results[0] ?? []),

@@ -172,6 +172,8 @@ export const mysql: Dialect = {
   startReplication: () => [stmt('START REPLICA')],
   stopReceiving: () => [stmt('STOP REPLICA IO_THREAD')],
   startReceiving: () => [stmt('START REPLICA IO_THREAD')],
+  // super_read_only also stops SUPER / CONNECTION_ADMIN accounts, as at runtime.
+  readOnlyOptions: () => ['read_only=ON', 'super_read_only=ON'],
   sessions: () => ({
     statements: [stmt(`SELECT ${PROCESSLIST_COLUMNS}`)],
     parse: (results) => parseSessionRows(results[0] ?? []),

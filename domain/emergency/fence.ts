@@ -6,6 +6,8 @@ export interface FenceReport {
   readOnly: FenceOutcome;
   traffic: FenceOutcome;
   command: FenceOutcome;
+  /** read_only written to the host's optionFile, so a restart keeps it (absent: nothing to say). */
+  optionFile?: FenceOutcome;
   /** At least one fence held: the host cannot take writes through successover's paths. */
   fenced: boolean;
 }

@@ -1,3 +1,4 @@
+// Emergency recovery on a netns lab with semi-sync, where failures pile up.
 // The preferred candidate is behind another replica when the primary dies (its IO thread was cut
 // off for a second while db3 kept receiving, semi-sync acknowledging through db3 alone): the
 // recovery brings it level from db3 before promoting it, so db3 stays a healthy replica and no
@@ -6,7 +7,11 @@ import { lostThrough, sleep } from '../../bench/harness';
 import { Writer } from '../../bench/writer';
 import type { CatchUpPlan } from '../../domain/emergency';
 import { workflowIdFor } from '../../workflows/api';
-import { labKill, labStatus } from '../../lab/index';
+import { readFileSync } from 'node:fs';
+import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { labKill, labStart, labStatus } from '../../lab/index';
+import { successoverOptionFile, writeOptionFile } from '../../lab/mariadb';
+import { requireState } from '../../lab/state';
 import { emergencyRecovery } from '../../workflows';
 import { inventoryVariant } from './inventoryVariant';
 import { rootConnection, slaveStatus, startLab, type LabFixture } from './labFixture';
@@ -74,4 +79,33 @@ test('a preferred candidate behind db3 is caught up from db3 before it is promot
   await writer.stop();
   expect(await lostThrough(info, 'db2', writer)).toEqual([]);
   writer = undefined;
+});
+
+test('the old primary restarted with a configuration that does not say read_only is never writable', async () => {
+  // As many real servers restart after a crash: their option file says nothing of read_only. The
+  // fence wrote read_only=ON to the host's optionFile (its mariadbd was dead, its SSH was not).
+  const config = requireState(lab.dir).servers.db1.config;
+  writeOptionFile(config, { readOnly: false });
+  expect(readFileSync(successoverOptionFile(config), 'utf8')).toMatch(/^read_only=ON$/m);
+  const socket = lab.info.hosts.find((h) => h.name === 'db1')!.socket;
+  const seen: unknown[] = [];
+  const starting = labStart('db1', { dir: lab.dir });
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    const c = await createConnection({ socketPath: socket, user: 'root', connectTimeout: 200 }).catch(
+      () => null,
+    );
+    if (c) {
+      try {
+        const [rows] = await c.query<RowDataPacket[]>('SELECT @@global.read_only AS ro');
+        seen.push(rows[0].ro);
+      } finally {
+        c.destroy();
+      }
+    }
+    await sleep(50);
+  }
+  await starting;
+  expect(seen.length).toBeGreaterThan(100);
+  expect(seen.filter((ro) => ro !== 1)).toEqual([]);
 });

@@ -90,6 +90,8 @@ beforeAll(async () => {
     const pid = startServer(
       {
         serverId: i + 1,
+        optionFile: join(dir, `db${i + 1}.cnf`),
+        optionDir: join(dir, `db${i + 1}.conf.d`),
         datadir,
         socket: socket(i),
         pidFile: join(dir, `db${i + 1}.pid`),

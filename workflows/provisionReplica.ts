@@ -7,12 +7,7 @@
 // hours and holds no cluster lock; only the short span "find the primary now -> start replication"
 // does (step 5). Until replication runs the target carries the copy's in-progress marker: it is a
 // half-restored server, never a replica, and a retried or repeated copy wipes it and starts over.
-import {
-  ApplicationFailure,
-  CancellationScope,
-  sleep,
-  type ActivityOptions,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, sleep, type ActivityOptions } from '@temporalio/workflow';
 import { gtidOps } from '../domain/gtid';
 import type { Cluster } from '../domain/inventory';
 import {

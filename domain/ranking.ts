@@ -2,7 +2,7 @@
 // emergency recovery. Order of precedence, as DESIGN.md states it: promotion rule, health,
 // most advanced GTID position, lag, then the old primary's data center.
 import type { Cluster, PromotionRule } from './inventory';
-import type { GtidOps } from './gtid';
+import { compareGtidScores, GtidParseError, type GtidOps, type GtidScore } from './gtid';
 import { isUnprovisioned, UNPROVISIONED } from './provision/unprovisioned';
 import type { NodeState } from './topology';
 
@@ -37,10 +37,118 @@ export interface RankInput {
   positionOf?: (n: NodeState) => string | undefined;
 }
 
-const ORDER = { ahead: -1, behind: 1, equal: 0, diverged: 0 } as const;
+/**
+ * A host's GTID text that a decision could not read. Domain code stays free of Temporal imports;
+ * workflow code turns it into a non-retryable failure (WorkflowError) whose message is this one:
+ * the host, which of its positions, the parse error, and the fix.
+ */
+export class UnreadableGtid extends Error {
+  override readonly name = 'UnreadableGtid';
+
+  constructor(
+    readonly host: string,
+    /** Which position: "GTID position", "received position (relay log)", "binlog state", ... */
+    readonly what: string,
+    readonly parseError: GtidParseError,
+  ) {
+    super(
+      `${host}'s ${what} cannot be read: ${parseError.message}; check what ${host} reports ` +
+        `(SELECT @@gtid_executed on MySQL, @@gtid_current_pos / @@gtid_binlog_state on MariaDB) and fix it, ` +
+        `or set promotion: must_not on ${host} and take it out of replication, then start the run again`,
+    );
+  }
+}
+
+/** Runs `read` (which parses a GTID text of `host`); a GtidParseError becomes UnreadableGtid naming it. */
+export function readGtidOf<T>(host: string, what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof GtidParseError) throw new UnreadableGtid(host, what, e);
+    throw e;
+  }
+}
+
+/**
+ * Runs `read`, which parses the GTID texts of several hosts; a GtidParseError becomes UnreadableGtid
+ * naming the host whose text it was (GtidParseError.input is the text as given).
+ */
+export function readGtidOfAny<T>(
+  texts: readonly { host: string; text: string | null | undefined }[],
+  what: string,
+  read: () => T,
+): T {
+  try {
+    return read();
+  } catch (e) {
+    const at = e instanceof GtidParseError ? texts.find((t) => t.text === e.input) : undefined;
+    if (at && e instanceof GtidParseError) throw new UnreadableGtid(at.host, what, e);
+    throw e;
+  }
+}
+
+interface Keyed {
+  name: string;
+  tier: number;
+  /** How advanced its position is (GtidOps.score), computed once. */
+  score: GtidScore;
+  lag: number;
+  sameDc: boolean;
+}
+
+/**
+ * The ranking's order: promotion tier, then advancement (GtidOps.score, a linear extension of
+ * "contains": a strictly more advanced node never comes after a less advanced one, and diverged
+ * positions still compare), then lag, the old primary's data center, the name. A total order over
+ * distinct names: antisymmetric and transitive, so the result does not depend on input order.
+ */
+function compareKeyed(a: Keyed, b: Keyed): number {
+  return (
+    a.tier - b.tier ||
+    compareGtidScores(b.score, a.score) ||
+    (a.lag === b.lag ? 0 : a.lag < b.lag ? -1 : 1) ||
+    Number(b.sameDc) - Number(a.sameDc) ||
+    compareNames(a.name, b.name)
+  );
+}
+
+// localeCompare first (as the ranking always sorted), then code points, so distinct names never tie.
+const compareNames = (a: string, b: string) => a.localeCompare(b) || (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The comparator rankCandidates sorts the eligible candidates with (negative: `a` ranks first).
+ * Reads each node's position once; a position that does not parse throws UnreadableGtid naming it.
+ */
+export function candidateOrder({
+  cluster,
+  primary,
+  gtid,
+  positionOf,
+}: Omit<RankInput, 'nodes'>): (a: NodeState, b: NodeState) => number {
+  const position = positionOf ?? ((n: NodeState) => n.gtidExecuted);
+  const hosts = new Map(cluster.hosts.map((h) => [h.name, h]));
+  const primaryDc = hosts.get(primary)?.dataCenter;
+  const keys = new Map<NodeState, Keyed>();
+  const keyOf = (n: NodeState): Keyed => {
+    let k = keys.get(n);
+    if (!k) {
+      const h = hosts.get(n.name);
+      const dc = h?.dataCenter;
+      k = {
+        name: n.name,
+        tier: TIER[h?.promotion ?? 'neutral'],
+        score: readGtidOf(n.name, 'GTID position', () => gtid.score(position(n) ?? '')),
+        lag: n.replication?.lagSeconds ?? Infinity,
+        sameDc: dc !== undefined && dc === primaryDc,
+      };
+      keys.set(n, k);
+    }
+    return k;
+  };
+  return (a, b) => compareKeyed(keyOf(a), keyOf(b));
+}
 
 export function rankCandidates({ cluster, primary, nodes, gtid, positionOf }: RankInput): Ranking {
-  const position = positionOf ?? ((n: NodeState) => n.gtidExecuted);
   const hosts = new Map(cluster.hosts.map((h) => [h.name, h]));
   const primaryDc = hosts.get(primary)?.dataCenter;
   const { allow, deny } = cluster.policy;
@@ -69,19 +177,8 @@ export function rankCandidates({ cluster, primary, nodes, gtid, positionOf }: Ra
       };
     });
 
-  const byAdvancement = (a: NodeState, b: NodeState): number =>
-    ORDER[gtid.compare(position(a) ?? '', position(b) ?? '')];
-  const eligible = judged
-    .filter((c) => c.eligible)
-    .sort(
-      (a, b) =>
-        TIER[a.rule] - TIER[b.rule] ||
-        byAdvancement(a.node, b.node) ||
-        (a.lagSeconds ?? Infinity) - (b.lagSeconds ?? Infinity) ||
-        Number(b.dataCenter !== undefined && b.dataCenter === primaryDc) -
-          Number(a.dataCenter !== undefined && a.dataCenter === primaryDc) ||
-        a.name.localeCompare(b.name),
-    );
+  const order = candidateOrder({ cluster, primary, gtid, positionOf });
+  const eligible = judged.filter((c) => c.eligible).sort((a, b) => order(a.node, b.node));
   eligible.forEach((c, i) => {
     c.reasons.push(
       `#${i + 1}: rule ${c.rule}, lag ${c.lagSeconds ?? 'unknown'} s${
@@ -104,9 +201,10 @@ export function moreAdvancedThan(
   gtid: GtidOps,
 ): { name: string; relation: 'ahead' | 'diverged' }[] {
   const out: { name: string; relation: 'ahead' | 'diverged' }[] = [];
+  const position = readGtidOf(chosen.name, 'GTID position', () => gtid.normalize(chosen.gtidExecuted ?? ''));
   for (const n of nodes) {
     if (n.name === chosen.name || !n.reachable || n.gtidExecuted === undefined) continue;
-    const relation = gtid.compare(n.gtidExecuted, chosen.gtidExecuted ?? '');
+    const relation = readGtidOf(n.name, 'GTID position', () => gtid.compare(n.gtidExecuted!, position));
     if (relation === 'ahead' || relation === 'diverged') out.push({ name: n.name, relation });
   }
   return out;

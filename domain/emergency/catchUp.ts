@@ -11,6 +11,8 @@ import {
   parseMysqlGtidSet,
   formatMysqlGtidSet,
 } from '../gtid';
+import { readGtidOf } from '../ranking';
+import { PositionUnknown } from './errors';
 import type { EmergencyNode } from './types';
 
 export type CatchUpStep =
@@ -74,7 +76,7 @@ export interface Lacking {
 export function planCatchUp(input: CatchUpInput): CatchUpPlan {
   const { gtid, candidate, others, relayLogWaitSeconds, errant = [] } = input;
   if (candidate.gtidExecuted === undefined)
-    throw new Error(`cannot plan the catch-up of ${candidate.name}: its GTID position is unknown`);
+    throw new PositionUnknown(candidate.name, `plan the catch-up of ${candidate.name}`);
   const steps: CatchUpStep[] = [];
   const warnings: string[] = [];
   const notUsed: CatchUpPlan['notUsed'] = [];
@@ -84,6 +86,7 @@ export function planCatchUp(input: CatchUpInput): CatchUpPlan {
   if (received === undefined || received.trim() === '') {
     warnings.push(`${candidate.name}'s received position is unknown: its relay log is not waited for`);
   } else {
+    readGtidOf(candidate.name, RECEIVED, () => gtid.normalize(received));
     const pending = gtid.missing(expected, received);
     const what = describePending(gtid, pending);
     if (pending === '') {
@@ -169,9 +172,15 @@ export function planCatchUp(input: CatchUpInput): CatchUpPlan {
 /** What a replica will have applied once its SQL thread has worked through its relay log. */
 export function eventualPosition(gtid: GtidOps, n: EmergencyNode): string {
   const received = n.relay?.received;
-  const executed = gtid.normalize(n.gtidExecuted ?? '');
-  return received && received.trim() !== '' ? unionPositions(gtid, executed, received) : executed;
+  const executed = readGtidOf(n.name, EXECUTED, () => gtid.normalize(n.gtidExecuted ?? ''));
+  return received && received.trim() !== ''
+    ? readGtidOf(n.name, RECEIVED, () => unionPositions(gtid, executed, received))
+    : executed;
 }
+
+const EXECUTED = 'GTID position';
+const RECEIVED = 'received position (Gtid_IO_Pos / Retrieved_Gtid_Set)';
+const APPLIED = 'replica position (@@gtid_slave_pos)';
 
 /**
  * What a replica holds as replication sees it: what it applied, plus what it received when
@@ -184,15 +193,18 @@ export function replicatedPosition(
   errantGtids: Readonly<Record<string, string>> = {},
   withReceived = true,
 ): string {
-  let position = gtid.normalize(
-    gtid.flavor === 'mariadb' && n.relay?.applied ? n.relay.applied : (n.gtidExecuted ?? ''),
+  const slavePos = gtid.flavor === 'mariadb' && n.relay?.applied;
+  let position = readGtidOf(n.name, slavePos ? APPLIED : EXECUTED, () =>
+    gtid.normalize(slavePos ? slavePos : (n.gtidExecuted ?? '')),
   );
   const own = errantGtids[n.name];
   if (gtid.flavor === 'mysql' && own)
-    position = formatMysqlGtidSet(mysqlGtidSubtract(parseMysqlGtidSet(position), parseMysqlGtidSet(own)));
+    position = readGtidOf(n.name, 'errant GTID set', () =>
+      formatMysqlGtidSet(mysqlGtidSubtract(parseMysqlGtidSet(position), parseMysqlGtidSet(own))),
+    );
   const received = n.relay?.received;
   return withReceived && received && received.trim() !== ''
-    ? unionPositions(gtid, position, received)
+    ? readGtidOf(n.name, RECEIVED, () => unionPositions(gtid, position, received))
     : position;
 }
 

@@ -17,6 +17,7 @@ import {
   type MariadbGtid,
 } from '../gtid';
 import type { Flavor } from '../inventory';
+import { readGtidOf, readGtidOfAny } from '../ranking';
 import type { EmergencyNode } from './types';
 
 /**
@@ -50,9 +51,13 @@ export function deadPrimaryIdentity(flavor: Flavor, replicas: readonly Emergency
   if (stated.length > 1)
     return { known: false, reason: `the replicas report different source UUIDs (${stated.join(', ')})` };
   const received = relays
-    .map((r) => r.relay.received)
-    .filter((text) => text.trim() !== '')
-    .map((text) => new Set(parseMysqlGtidSet(text).entries.map((e) => e.uuid)));
+    .filter((r) => r.relay.received.trim() !== '')
+    .map(
+      (r) =>
+        new Set(
+          readGtidOf(r.name, RECEIVED, () => parseMysqlGtidSet(r.relay.received)).entries.map((e) => e.uuid),
+        ),
+    );
   if (received.length === 0)
     return {
       known: false,
@@ -94,6 +99,8 @@ export interface ErrantInput {
 }
 
 const LAST_KNOWN = 'last known primary state';
+const RECEIVED = 'received position (Retrieved_Gtid_Set)';
+const HISTORY = 'GTID history (@@gtid_executed / @@gtid_binlog_state)';
 
 /** Per replica, the transactions that neither came from the dead primary nor exist anywhere else. */
 export function errantAcrossReplicas(input: ErrantInput): ReplicaErrant[] {
@@ -133,14 +140,21 @@ export function errantAcrossReplicas(input: ErrantInput): ReplicaErrant[] {
         count: null,
         summary: `${n.name} not checked: no other replica and no last known state of the dead primary to compare with`,
       };
-    const { gtids, count } =
+    // A history that does not parse names its host (the one compared, or a witness).
+    const texts = [
+      { host: n.name, text: n.gtidHistory },
+      ...peers.map((p) => ({ host: p.name, text: p.gtidHistory })),
+      ...(lastKnownPrimaryHistory !== undefined ? [{ host: LAST_KNOWN, text: lastKnownPrimaryHistory }] : []),
+    ];
+    const { gtids, count } = readGtidOfAny(texts, HISTORY, () =>
       flavor === 'mysql'
         ? mysqlErrant(n.gtidHistory!, histories, deadPrimary.known ? deadPrimary.uuid : undefined)
         : mariadbErrantAcross(
             n.gtidHistory!,
             histories,
             deadPrimary.known ? deadPrimary.serverId : undefined,
-          );
+          ),
+    );
     const errant = gtids !== '';
     return {
       name: n.name,

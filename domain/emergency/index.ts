@@ -10,8 +10,10 @@
  * - `whomToPromote(...)`: never behind another replica; the most advanced allowed one instead.
  * - `lostTransactions(...)`: what the dead primary committed that the new primary lacks.
  * - `chooseCandidate(...)`: the ranking plus the errant-GTID policy: whom to promote, or why not.
+ * Errors name the host and the fix: `PositionUnknown` (errors.ts), `UnreadableGtid` (../ranking).
  */
 export * from './types';
+export * from './errors';
 export * from './confirm';
 export * from './suspect';
 export * from './flapping';

@@ -7,6 +7,7 @@
 // passes the dead primary's seq_no and a position comparison (gtidOps.missing) would report
 // nothing lost. Per domain and server_id, the dead primary's writes stay told apart.
 import type { GtidOps } from '../gtid';
+import { readGtidOfAny } from '../ranking';
 
 export interface LostInput {
   gtid: GtidOps;
@@ -38,7 +39,14 @@ export function lostTransactions(input: LostInput): LostReport {
       known: false,
       summary: `${oldPrimary} is still unreachable: what it committed and ${newPrimary} lacks is unknown until it answers`,
     };
-  const extra = gtid.errant(oldPrimaryHistory, newPrimaryHistory);
+  const extra = readGtidOfAny(
+    [
+      { host: oldPrimary, text: oldPrimaryHistory },
+      { host: newPrimary, text: newPrimaryHistory },
+    ],
+    'GTID history (@@gtid_executed / @@gtid_binlog_state)',
+    () => gtid.errant(oldPrimaryHistory, newPrimaryHistory),
+  );
   if (!extra.errant)
     return {
       known: true,

@@ -50,8 +50,10 @@ export {
   type MariadbPosComparison,
 } from './mariadb';
 export {
+  compareGtidScores,
   gtidOps,
   type AdvancementRanking,
+  type GtidScore,
   type ErrantTransactions,
   type GtidOps,
   type NamedGtid,

@@ -69,8 +69,24 @@ export interface GtidOps {
    * MariaDB: both @@gtid_binlog_state (per domain+server, so old primaries' writes are told apart).
    */
   errant(replica: string, primary: string): ErrantTransactions;
+  /**
+   * How advanced a position is, as a number pair compared lexicographically (higher is more
+   * advanced). A linear extension of `contains`: a position that has everything another has and
+   * more scores strictly higher, equal positions score the same, and any two scores compare, so
+   * sorting by it is a total order even between diverged positions. MySQL: [transaction count, 0];
+   * MariaDB: [sum of seq_no over the domains, number of domains]. Throws GtidParseError.
+   */
+  score(gtid: string): GtidScore;
   /** Orders nodes by how advanced their positions are. Node names must be unique. */
   rank(nodes: readonly NamedGtid[]): AdvancementRanking;
+}
+
+/** See GtidOps.score. */
+export type GtidScore = readonly [number, number];
+
+/** Negative when `a` scores lower than `b` (is less advanced), 0 when equal, positive when higher. */
+export function compareGtidScores(a: GtidScore, b: GtidScore): number {
+  return Math.sign(a[0] - b[0]) || Math.sign(a[1] - b[1]);
 }
 
 export function gtidOps(flavor: Flavor): GtidOps {
@@ -79,7 +95,7 @@ export function gtidOps(flavor: Flavor): GtidOps {
 
 // Scores are a linear extension of "contains": a strict superset always scores strictly higher, so
 // sorting by score never puts a node before one that has everything it has and more.
-type Score = readonly [number, number];
+type Score = GtidScore;
 
 function rankWith(
   nodes: readonly NamedGtid[],
@@ -93,7 +109,7 @@ function rankWith(
   }
   const scored = nodes.map((n, index) => ({ name: n.name, gtid: n.gtid, index, score: score(n.gtid) }));
   const order = [...scored]
-    .sort((x, y) => y.score[0] - x.score[0] || y.score[1] - x.score[1] || x.index - y.index)
+    .sort((x, y) => compareGtidScores(y.score, x.score) || x.index - y.index)
     .map((n) => n.name);
   const diverged: [string, string][] = [];
   const relations = scored.map(() => new Array<GtidRelation>(scored.length));
@@ -146,7 +162,8 @@ const mysqlOps: GtidOps = {
         : `${count} errant transaction${count === 1 ? '' : 's'} not on the primary: ${gtidSet}`;
     return { flavor: 'mysql', errant: count > 0, gtidSet, count, summary };
   },
-  rank: (nodes) => rankWith(nodes, mysqlOps.compare, (gtid) => [mysqlGtidCount(parseMysqlGtidSet(gtid)), 0]),
+  score: (gtid) => [mysqlGtidCount(parseMysqlGtidSet(gtid)), 0],
+  rank: (nodes) => rankWith(nodes, mysqlOps.compare, mysqlOps.score),
 };
 
 const mariadbOps: GtidOps = {
@@ -169,11 +186,11 @@ const mariadbOps: GtidOps = {
         : `errant transactions not on the primary: ${entries.map(describeErrant).join(', ')}`;
     return { flavor: 'mariadb', errant: entries.length > 0, entries, summary };
   },
-  rank: (nodes) =>
-    rankWith(nodes, mariadbOps.compare, (gtid) => {
-      const pos = parseMariadbGtidPos(gtid);
-      return [pos.reduce((sum, g) => sum + g.seq, 0), pos.length];
-    }),
+  score(gtid) {
+    const pos = parseMariadbGtidPos(gtid);
+    return [pos.reduce((sum, g) => sum + g.seq, 0), pos.length];
+  },
+  rank: (nodes) => rankWith(nodes, mariadbOps.compare, mariadbOps.score),
 };
 
 function describeErrant(e: MariadbErrantEntry): string {

@@ -110,7 +110,13 @@ describe('emergency recovery on the netns lab', () => {
     });
     expect(await snapshot()).toEqual(dead);
 
-    // An errant transaction on the best candidate: the default policy aborts, listing it.
+    // An errant transaction on the best candidate: the default policy aborts, listing it. db2 is
+    // preferred: the ranking orders by GTID score (a total order), so without it db3 would win
+    // whenever it received two or more transactions of domain 0 that db2 did not.
+    const preferDb2 = (c: { hosts: { name: string; promotion?: string }[] }) => {
+      for (const h of c.hosts) if (h.name === 'db2') h.promotion = 'prefer';
+    };
+    const errantPreferred = inventoryVariant(info.inventory, 'errant-preferred', preferDb2);
     const root = await rootConnection(info, 'db2');
     try {
       await root.query('SET SESSION gtid_domain_id = 9');
@@ -118,14 +124,15 @@ describe('emergency recovery on the netns lab', () => {
     } finally {
       root.destroy();
     }
-    await withWorker(info.inventory, async ({ client, taskQueue }) => {
+    await withWorker(errantPreferred, async ({ client, taskQueue }) => {
       const r = await refusal(client, taskQueue, {});
       expect(r.message).toMatch(/db2 .*errant.*9-2-1/);
       expect(r.message).toMatch(/errantGtids: ignore/);
     });
     expect(await snapshot()).toEqual(dead);
 
-    // errantGtids: ignore honours the operator's choice: db2 is promoted, the errant GTID reported.
+    // errantGtids: ignore honours the operator's choice: db2 (preferred) is promoted, the errant GTID
+    // reported.
     // Hooks: a command with the run's facts in SUCCESSOVER_* variables, and an HTTP POST.
     const hookFile = join(lab.dir, 'hook.log');
     const posted: unknown[] = [];
@@ -140,6 +147,7 @@ describe('emergency recovery on the netns lab', () => {
     await new Promise<void>((res) => receiver.listen(0, '127.0.0.1', res));
     const port = (receiver.address() as AddressInfo).port;
     const ignore = inventoryVariant(info.inventory, 'ignore-errant', (c) => {
+      preferDb2(c);
       c.policy = { ...c.policy, errantGtids: 'ignore' };
       Object.assign(c, {
         hooks: [

@@ -221,6 +221,12 @@ export class FakeCluster {
     return out;
   }
 
+  /** What the default stand-in of `name` answers: for a mock that changes the default's answer. */
+  async byDefault<K extends ActivityName>(name: K, arg: ActivityArg<K>): Promise<ActivityResult<K>> {
+    const fn = this.defaults()[name] as Mock<K>;
+    return fn(arg, this);
+  }
+
   private recorded(name: ActivityName, defaults: Mocks) {
     return async (arg: never) => {
       const info = Context.current().info;

@@ -57,11 +57,12 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
   };
   const sql = createSqlActivities(deps, { pools });
   const readOnlyFile = createReadOnlyFileActivities(deps, { ssh });
-  const lock = deps.temporal
+  const lock: ReturnType<typeof createLockActivities> = deps.temporal
     ? createLockActivities(deps.temporal)
     : {
         acquireClusterLock: noTemporal('acquireClusterLock'),
         releaseClusterLock: noTemporal('releaseClusterLock'),
+        preemptLockHolder: noTemporal('preemptLockHolder'),
       };
   return {
     ...createClusterActivities(deps),
@@ -83,7 +84,7 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
   };
 }
 
-function noTemporal(name: string): (arg: { cluster: string; runbook?: string }) => Promise<never> {
+function noTemporal(name: string): (arg: { cluster: string }) => Promise<never> {
   return async () => {
     throw nonRetryable(
       FailureType.BadConfiguration,

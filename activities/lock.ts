@@ -1,14 +1,21 @@
 // Acquire and release the per-cluster lock (workflows/clusterLock.ts) on behalf of the runbook
 // that calls the activity. Both are idempotent: a retried acquire by the same run succeeds.
 import { Context } from '@temporalio/activity';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import {
   FailureType,
   lockWorkflowId,
+  preemptUpdate,
   releaseSignal,
   runSearchAttributes,
   SUPPORT_WORKFLOWS,
   type LockHolder,
+  type PreemptRequest,
 } from '../workflows/api';
 // The client takes the workflow's name from the function; no workflow code runs here.
 import { clusterLock } from '../workflows/clusterLock';
@@ -93,6 +100,31 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
       );
     },
 
+    /**
+     * Asks the run holding the cluster's lock to step aside (the `preempt` update). Returns what
+     * happened, in words for the asker's progress: stepping aside, or why it keeps the lock.
+     */
+    async preemptLockHolder({ cluster, by, reason }: PreemptRequest & { cluster: string }): Promise<string> {
+      let holder: LockHolder;
+      try {
+        holder = (await client.workflow.getHandle(lockWorkflowId(cluster)).describe()).memo
+          ?.holder as LockHolder;
+      } catch (e) {
+        if (e instanceof WorkflowNotFoundError) return 'the lock was released meanwhile';
+        throw e;
+      }
+      const who = `${holder.runbook} ${holder.workflowId} (run ${holder.runId})`;
+      try {
+        const answer = await client.workflow
+          .getHandle(holder.workflowId, holder.runId)
+          .executeUpdate(preemptUpdate, { args: [{ by, reason }] });
+        return `${who}: ${answer}`;
+      } catch (e) {
+        const why = e instanceof WorkflowUpdateFailedError ? (e.cause?.message ?? e.message) : errorText(e);
+        return `${who} keeps the lock (${why})`;
+      }
+    },
+
     async releaseClusterLock({ cluster }: { cluster: string }): Promise<void> {
       const { runId } = self('release');
       try {
@@ -103,3 +135,5 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
     },
   };
 }
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -11,7 +11,7 @@ import { relayFacts, toNodeState, toView, type InspectResult, type RelayFacts } 
 import type { ActivityDeps } from './deps';
 import { FailureType, classifySqlError, nonRetryable } from './errors';
 import { clusterOf as inventoryCluster, hostOf } from './lookup';
-import { failpoint } from './failpoints';
+import { failpoint, holdpoint } from './failpoints';
 import type { SqlActivities } from './sql';
 import type { SqlPools } from './sql/pools';
 import { execute, probe, redacted } from './sql/run';
@@ -88,6 +88,7 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
     async planSuccessover(
       input: { cluster: string; primary: string; target: string } & Partial<CriticalSectionInput>,
     ) {
+      await holdpoint('plan');
       const spec = clusterOf(input.cluster);
       const d = dialectFor(spec.flavor);
       const router = shared.routerFor(spec);

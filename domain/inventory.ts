@@ -186,6 +186,11 @@ export const PolicySchema = z.strictObject({
    * replica the rules allow instead (default), or promote behind it and list what is missing.
    */
   catchUp: z.enum(['most-advanced', 'promote-anyway']).default('most-advanced'),
+  /**
+   * How long an emergency recovery waits for a runbook that holds the cluster lock and cannot
+   * step aside (past its point of no return) before it refuses, naming the holder.
+   */
+  lockWaitSeconds: seconds(0).default(120),
   /** Only these hosts may be promoted (empty: all). */
   allow: z.array(z.string()).default([]),
   /** These hosts are never promoted. */
@@ -286,6 +291,16 @@ export const PagerDutyWebhookSchema = z
      * cluster must be written "<clusterLabel>=<name>" in the incident title.
      */
     services: z.record(z.string(), z.string()).default({}),
+    /**
+     * The incident field (in event.data, dotted: "incident_key") that holds the alert name, when
+     * the title does not start with it; by default the title's leading alert name.
+     */
+    alertNameField: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'expected a field name, e.g. incident_key')
+      .optional(),
+    /** An event whose occurred_at is further from now is refused (replay protection). */
+    maxSkewSeconds: seconds(1).default(300),
   })
   .refine(oneSecretRef('secret'), { error: 'give exactly one of secretEnv or secretFile' });
 

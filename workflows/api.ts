@@ -30,6 +30,9 @@ export const SUPPORT_WORKFLOWS = {
   clusterLock: 'cluster-lock',
   detector: 'detector',
   fenceWatch: 'fence-watch',
+  /** Child runs holding a runbook's long waits, so the runbook's history stays small. */
+  provisionCatchUp: 'provision-catch-up',
+  blueGreenSoak: 'blue-green-soak',
 } as const;
 export type SupportWorkflowName = (typeof SUPPORT_WORKFLOWS)[keyof typeof SUPPORT_WORKFLOWS];
 
@@ -158,6 +161,18 @@ export interface LockHolder {
   runbook: string;
 }
 
+/**
+ * Emergency recovery asks the runbook holding the lock to step aside (workflows/scaffold.ts): a
+ * runbook before its point of no return cancels itself, compensates and ends Preempted; one past it,
+ * or one that never steps aside, rejects the update with the reason and the recovery waits.
+ */
+export interface PreemptRequest {
+  /** The workflow id of the run that needs the cluster. */
+  by: string;
+  reason: string;
+}
+export const preemptUpdate = defineUpdate<string, [PreemptRequest]>('preempt');
+
 /** Ends the lock; ignored unless it names the holder's run, so a stale release frees nothing. */
 export const releaseSignal = defineSignal<[{ runId: string }]>('release');
 export const holderQuery = defineQuery<LockHolder>('holder');
@@ -191,6 +206,8 @@ export const FailureType = {
   WorkflowError: 'WorkflowError',
   /** A planned successover failed before the point of no return and was undone. */
   Compensated: 'Compensated',
+  /** A runbook stepped aside for an emergency recovery before its point of no return. */
+  Preempted: 'Preempted',
   /** After a run, the cluster breaks an invariant (two writers, traffic elsewhere, ...). */
   InvariantViolated: 'InvariantViolated',
   /** Emergency recovery: the old primary is fenced, but no replica could be promoted complete. */

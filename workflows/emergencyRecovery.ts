@@ -47,9 +47,13 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
     const triggeredAt = recordTrigger(run, input);
 
     // 1. Lock the cluster: one runbook per cluster at a time. Taking it costs a workflow start, so
-    // it is taken while step 2 only reads; nothing changes before it is held.
+    // it is taken while step 2 only reads; nothing changes before it is held. A runbook holding it
+    // is asked to step aside, or waited for (policy.lockWaitSeconds): never a refusal outright.
     run.enterPhase('confirm');
-    const lock = lockMeanwhile(run);
+    const spec = await run.step('load cluster spec', undefined, () =>
+      callLocal(localActs.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
+    );
+    const lock = lockMeanwhile(run, { waitSeconds: spec.policy.lockWaitSeconds });
     let primary: string | undefined;
     let newPrimary: string | undefined;
     let detected: Promise<void> = Promise.resolve();
@@ -57,31 +61,42 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
     let frozen: string[] = [];
     let fenceStarted = false;
     try {
-      // 2. Confirm the failure: the worker's probes AND the replicas' IO threads. The spec is a
-      // local read; the first discovery doubles as the first "ask the replicas", so when the
-      // alert names the primary the probes run alongside it. The last recovery is read meanwhile.
-      const spec = await run.step('load cluster spec', undefined, () =>
-        callLocal(localActs.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
-      );
+      // 2. Confirm the failure: the worker's probes AND the replicas' IO threads. The first
+      // discovery doubles as the first "ask the replicas", so when the alert names the primary
+      // the probes run alongside it. The last recovery is read meanwhile.
       const lastRecovery = run.step('last recovery', undefined, () =>
         callLocal(localActs.lastRecovery, `last recovery of ${cluster}`, { cluster }),
       );
       lastRecovery.catch(() => undefined); // awaited in step 3
-      const discovering = run.step('discover', undefined, () =>
-        call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
-      );
-      discovering.catch(() => undefined); // awaited by the first confirmation round
-      const suspect = suspectedPrimary(input, spec, input.primary ? undefined : await discovering);
-      if ('refusal' in suspect) throw refused(run.runbook, cluster, [suspect.refusal]);
-      primary = suspect.primary;
-      const { verdict, seen } = await confirmDeadPrimary(run, input, spec, primary, discovering);
-      if (verdict.verdict === 'false-alarm') {
+      const confirm = async () => {
+        const discovering = run.step('discover', undefined, () =>
+          call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
+        );
+        discovering.catch(() => undefined); // awaited by the first confirmation round
+        const suspect = suspectedPrimary(input, spec, input.primary ? undefined : await discovering);
+        if ('refusal' in suspect) throw refused(run.runbook, cluster, [suspect.refusal]);
+        primary = suspect.primary;
+        const confirmation = await confirmDeadPrimary(run, input, spec, primary, discovering);
+        if (confirmation.verdict.verdict === 'undecidable')
+          throw refused(run.runbook, cluster, [
+            `the failure of ${primary} could not be confirmed: ${confirmation.verdict.reason}`,
+          ]);
+        return confirmation;
+      };
+      let { verdict, seen } = await confirm();
+      if (verdict.verdict === 'confirmed') {
+        // The hooks hear of it at once but are not waited for: the recovery does not depend on them.
+        detected = notify(run, 'detected', { cluster, primary: primary!, reason: input.reason ?? '' });
+        // A holder that could not step aside may have changed the cluster while we waited for it.
+        if ((await lock.held).waitedFor) ({ verdict, seen } = await confirm());
+      }
+      if (verdict.verdict !== 'confirmed') {
         run.enterPhase('false-alarm', verdict.reason);
         return {
           ok: true,
           cluster,
           outcome: 'false-alarm',
-          primary,
+          primary: primary!,
           newPrimary: null,
           recoveryMs: null,
           reason: `false alarm, nothing was changed: ${verdict.reason}`,
@@ -91,13 +106,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
           topology: seen.view,
         };
       }
-      if (verdict.verdict === 'undecidable')
-        throw refused(run.runbook, cluster, [
-          `the failure of ${primary} could not be confirmed: ${verdict.reason}`,
-        ]);
-      // The hooks hear of it at once but are not waited for: the recovery does not depend on them.
-      detected = notify(run, 'detected', { cluster, primary, reason: input.reason ?? '' });
-      await lock.held;
+      if (!primary) throw new Error('no primary after the confirmation'); // narrows; never happens
 
       // 3. Anti-flapping: a recovery right after another needs a human's acknowledgement.
       const last = await lastRecovery;

@@ -30,6 +30,9 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
 
     // 2. Lock the cluster: one runbook per cluster at a time, released whatever happens.
     return withClusterLock(run, async () => {
+      // Until the critical section nothing changes: an emergency recovery may take the cluster.
+      run.preemptible = true;
+
       // 3. Discover and preflight: refuse before anything changes.
       run.enterPhase('preflight');
       const spec = await run.step('load cluster spec', undefined, () =>
@@ -102,6 +105,7 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
       // 5. The critical section, in one activity so no engine round trip lands inside the blackout:
       // 5a read-only, 5b kill loop, 5c final position, 5d wait, 5e PROMOTE (point of no return),
       // 5f move traffic, 5g stop the kill loop. Each is idempotent, so a retry resumes safely.
+      run.preemptible = false; // the critical section is only ever finished or compensated
       run.enterPhase('critical-section', `${primary} read-only → ${target} writable`);
       let critical;
       try {

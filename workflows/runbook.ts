@@ -18,6 +18,14 @@ export class Runbook {
   private phaseDetails = '';
   /** Set by waitForWindow; shown by the progress query. */
   window: WindowProgress | undefined;
+  /**
+   * Whether an emergency recovery may pre-empt this run now (the `preempt` update): a runbook
+   * says so while cancelling it leaves the cluster as it was, and stops saying so at its point
+   * of no return. Runbooks that never say so are waited for.
+   */
+  preemptible = false;
+  /** Who pre-empted the run, once it was. */
+  preemptedBy: string | undefined;
 
   constructor(
     readonly runbook: RunbookName,

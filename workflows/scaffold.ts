@@ -9,13 +9,17 @@ import {
   ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
+  isCancellation,
+  setHandler,
+  sleep,
   TemporalFailure,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { parseInput, type RunbookName } from '../domain/runbook';
 import { acts, call } from './activities';
-import { FailureType, runSearchAttributes } from './api';
+import { FailureType, preemptUpdate, runSearchAttributes, type PreemptRequest } from './api';
 import { failureMessage, failureType, refused, Runbook } from './runbook';
 
 /** Runs a runbook's steps on the scaffold. The steps get the Runbook and the validated input. */
@@ -28,11 +32,44 @@ export async function runbook<S extends z.ZodType<{ cluster: string }>, R>(
   const input = validated(name, schema, raw);
   const run = new Runbook(name, input.cluster);
   upsertSearchAttributes(runSearchAttributes(input.cluster, name));
+  const scope = new CancellationScope();
+  acceptPreemption(run, scope);
   try {
-    return await steps(run, input);
+    return await scope.run(() => steps(run, input));
   } catch (e) {
+    if (run.preemptedBy && isCancellation(e))
+      throw ApplicationFailure.create({
+        type: FailureType.Preempted,
+        message: `${name} on ${input.cluster} was pre-empted by ${run.preemptedBy} before its point of no return: it stopped and left the cluster as it was`,
+        nonRetryable: true,
+      });
     throw typedFailure(e, `${name} on ${input.cluster}`);
   }
+}
+
+/**
+ * The `preempt` update: an emergency recovery needs the cluster this run holds. Accepted only
+ * while the runbook says it is preemptible (before its point of no return); the run's steps are
+ * then cancelled, its compensation and lock release run as on any cancellation.
+ */
+function acceptPreemption(run: Runbook, scope: CancellationScope): void {
+  setHandler(
+    preemptUpdate,
+    (req: PreemptRequest) => {
+      run.preemptedBy = req.by;
+      scope.cancel();
+      return `${run.runbook} on ${run.cluster} steps aside for ${req.by}`;
+    },
+    {
+      validator: (req: PreemptRequest) => {
+        if (run.preemptedBy) throw new Error(`already pre-empted by ${run.preemptedBy}`);
+        if (!run.preemptible)
+          throw new Error(
+            `${run.runbook} on ${run.cluster} cannot step aside for ${req.by}: it is past its point of no return or never steps aside; wait for it`,
+          );
+      },
+    },
+  );
 }
 
 export function validated<S extends z.ZodType>(name: string, schema: S, raw: unknown): z.output<S> {
@@ -73,12 +110,20 @@ export async function withClusterLock<R>(run: Runbook, body: () => Promise<R>): 
   }
 }
 
+export interface LockMeanwhile {
+  /** Settles when the lock is taken: with the holder the run waited for, if it had to. */
+  held: Promise<{ waitedFor?: string }>;
+  release: () => Promise<void>;
+}
+
 /**
  * The lock taken while the first steps only read (emergency recovery confirms the failure
- * meanwhile): `held` settles when it is taken; `release` frees it if it was.
+ * meanwhile): `held` settles when it is taken; `release` frees it if it was. With `preempt`, a
+ * runbook holding the lock is asked to step aside (the `preempt` update) and then waited for, at
+ * most `waitSeconds`: an emergency is never refused because a planned run holds the cluster.
  */
-export function lockMeanwhile(run: Runbook): { held: Promise<void>; release: () => Promise<void> } {
-  const held = takeLock(run);
+export function lockMeanwhile(run: Runbook, preempt?: { waitSeconds: number }): LockMeanwhile {
+  const held = preempt ? takeLockPreempting(run, preempt.waitSeconds) : takeLock(run).then(() => ({}));
   held.catch(() => undefined); // awaited by the steps that need it; not an unhandled rejection
   return {
     held,
@@ -110,6 +155,38 @@ async function takeLock(run: Runbook): Promise<void> {
     if (failureType(e) === FailureType.Refused) throw refused(run.runbook, run.cluster, [failureMessage(e)]);
     throw e;
   }
+}
+
+async function takeLockPreempting(run: Runbook, waitSeconds: number): Promise<{ waitedFor?: string }> {
+  const { cluster } = run;
+  const deadline = Date.now() + waitSeconds * 1000;
+  let asked: string | undefined;
+  return run.step(
+    'lock',
+    undefined,
+    async () => {
+      for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 2000)) {
+        try {
+          await call(acts.acquireClusterLock, `lock cluster ${cluster}`, { cluster, runbook: run.runbook });
+          return asked ? { waitedFor: asked } : {};
+        } catch (e) {
+          if (failureType(e) !== FailureType.Refused) throw e;
+          if (Date.now() >= deadline)
+            throw refused(run.runbook, cluster, [
+              `${failureMessage(e)}; it did not end within ${waitSeconds} s`,
+            ]);
+          asked ??= await call(acts.preemptLockHolder, `ask the holder of ${cluster}'s lock to step aside`, {
+            cluster,
+            by: workflowInfo().workflowId,
+            reason: `${run.runbook} needs ${cluster}`,
+          });
+          run.showDetails(`waiting for the lock: ${asked}`);
+          await sleep(delayMs);
+        }
+      }
+    },
+    (r) => (r.waitedFor ? `taken after ${r.waitedFor}` : 'taken'),
+  );
 }
 
 export async function releaseClusterLock(run: Runbook): Promise<void> {

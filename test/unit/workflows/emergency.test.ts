@@ -330,9 +330,9 @@ describe('emergency recovery', () => {
   );
 
   test.concurrent(
-    'the cluster is locked by another run: refused once the failure is confirmed, nothing changed',
+    'the cluster locked by a run that does not step aside: asked, waited for lockWaitSeconds, then refused, nothing changed',
     async () => {
-      const fake = new FakeCluster();
+      const fake = new FakeCluster({ policy: { lockWaitSeconds: 1 } });
       fake.kill('db1');
       const other = {
         workflowId: `planned-successover/${fake.name}`,
@@ -345,6 +345,8 @@ describe('emergency recovery', () => {
         const f = await failureOf(handle);
         expect(f.type).toBe('Refused');
         expect(f.message).toContain(`is locked by ${RUNBOOKS.planned} ${other.workflowId}`);
+        expect(f.message).toMatch(/it did not end within 1 s$/);
+        expect(fake.callsOf('preemptLockHolder')).toHaveLength(1);
         // A refusal, not a failed recovery: the hooks never hear "failed".
         expect(notified(fake)).not.toContain('failed');
         expect(fake.names(...CHANGES)).toEqual([]);

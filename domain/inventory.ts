@@ -297,7 +297,10 @@ export const PagerDutyWebhookSchema = z
      */
     alertNameField: z
       .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'expected a field name, e.g. incident_key')
+      .regex(
+        /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+        'expected a field name, e.g. incident_key',
+      )
       .optional(),
     /** An event whose occurred_at is further from now is refused (replay protection). */
     maxSkewSeconds: seconds(1).default(300),

@@ -3,6 +3,7 @@
 // unit-tested without a server; the server does the I/O.
 import type { Cluster, Inventory, Webhook } from '../domain/inventory';
 import type { EmergencyRecoveryInput } from '../domain/runbook';
+import { own } from './own';
 import type { AlertmanagerPayload, GenericPayload, GrafanaPayload, PagerDutyPayload } from './payloads';
 
 export type System = 'alertmanager' | 'grafana' | 'pagerduty' | 'generic';
@@ -71,30 +72,55 @@ export function fromPrometheus(p: PromPayload): Alert[] {
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const wordIn = (text: string, word: string) =>
-  new RegExp(`(^|[^A-Za-z0-9_])${escape(word)}($|[^A-Za-z0-9_])`).test(text);
+
+/** The status Alertmanager's PagerDuty titles start with: "[FIRING:2] ", "[RESOLVED] ". */
+const TITLE_STATUS = /^\s*(?:\[[A-Za-z]+(?::\d+)?\]\s*)?/;
+
+/**
+ * The known alert name a title starts with (after Alertmanager's status), whole: not one found
+ * further in, where a title may only mention it ("lag on db3 (this is not MySQLPrimaryDown)").
+ */
+export function leadingAlertName(title: string, known: readonly string[]): string | undefined {
+  const rest = title.replace(TITLE_STATUS, '');
+  return known.find((n) => rest.startsWith(n) && !/^[A-Za-z0-9_]/.test(rest.slice(n.length)));
+}
+
+/** A dotted field ("priority.summary") of a payload object, its own properties only. */
+function fieldAt(doc: unknown, path: string): unknown {
+  let v: unknown = doc;
+  for (const k of path.split('.'))
+    v = v !== null && typeof v === 'object' ? own(v as Record<string, unknown>, k) : undefined;
+  return v;
+}
 
 /**
  * PagerDuty incidents carry no labels: the cluster comes from webhook.pagerduty.services (by
- * service id or name) or from "<clusterLabel>=<name>" in the title, the alert name from a known
- * alert name in the title (Alertmanager's PagerDuty titles start with it).
+ * service id or name) or from "<clusterLabel>=<name>" in the title; the alert name from the
+ * incident field webhook.pagerduty.alertNameField, else from the start of the title (where
+ * Alertmanager's PagerDuty titles put it).
  */
 export function fromPagerDuty(p: PagerDutyPayload, webhook: Webhook): Alert[] {
   const e = p.event;
   const d = e.data ?? {};
   const title = d.title ?? '';
   const known = [...webhook.primaryDownAlerts, ...webhook.recordedAlerts];
-  const services = webhook.pagerduty?.services ?? {};
+  const services = webhook.pagerduty?.services;
   const service = d.service ?? undefined;
   const fromTitle = new RegExp(`(?:^|\\s)${escape(webhook.clusterLabel)}=([A-Za-z0-9][A-Za-z0-9_.-]*)`).exec(
     title,
   )?.[1];
-  const cluster =
-    (service?.id !== undefined ? services[service.id] : undefined) ??
-    (service?.summary !== undefined ? services[service.summary] : undefined) ??
-    fromTitle;
+  const cluster = own(services, service?.id) ?? own(services, service?.summary) ?? fromTitle;
+  const field = webhook.pagerduty?.alertNameField;
+  const fromField = field === undefined ? undefined : fieldAt(d, field);
+  const name =
+    field === undefined
+      ? (leadingAlertName(title, known) ?? (title || undefined))
+      : typeof fromField === 'string' && fromField.trim() !== ''
+        ? fromField.trim()
+        : undefined;
   const firing = e.event_type === 'incident.triggered' || e.event_type === 'incident.reopened';
-  const labels: Record<string, string> = {};
+  // No prototype: a clusterLabel "__proto__" is then a label like any other.
+  const labels: Record<string, string> = Object.create(null);
   const put = (k: string, v: unknown) => {
     if (v !== undefined && v !== null && v !== '') labels[k] = String(v);
   };
@@ -107,7 +133,7 @@ export function fromPagerDuty(p: PagerDutyPayload, webhook: Webhook): Alert[] {
   return [
     {
       at: 'event',
-      name: known.find((n) => wordIn(title, n)) ?? (title || undefined),
+      name,
       firing,
       fingerprint: d.id ?? e.id,
       startsAt: d.created_at ?? e.occurred_at,
@@ -119,7 +145,9 @@ export function fromPagerDuty(p: PagerDutyPayload, webhook: Webhook): Alert[] {
           ? 'a PagerDuty ping'
           : !firing && e.event_type !== 'incident.resolved'
             ? `PagerDuty ${e.event_type} starts nothing`
-            : undefined,
+            : name === undefined && field !== undefined
+              ? `event.data.${field} holds no alert name (webhook.pagerduty.alertNameField): nothing started`
+              : undefined,
     },
   ];
 }
@@ -193,7 +221,7 @@ export function planRecoveries(alerts: Alert[], ctx: PlanContext): Plan {
   const problems: { status: 404 | 422; message: string }[] = [];
   const byCluster = new Map<string, { cluster: Cluster; alerts: Alert[]; primary?: string }>();
   for (const a of alerts) {
-    const clusterName = a.cluster ?? a.labels[ctx.webhook.clusterLabel];
+    const clusterName = a.cluster ?? own(a.labels, ctx.webhook.clusterLabel);
     const not = whyNot(a, ctx.webhook);
     if (not) {
       ignored.push({ alert: a.name ?? a.at, cluster: clusterName, ...not });
@@ -220,7 +248,7 @@ export function planRecoveries(alerts: Alert[], ctx: PlanContext): Plan {
     }
     const primary =
       hostNamed(cluster, a.request?.primary) ??
-      ctx.webhook.primaryLabels.map((l) => hostNamed(cluster, a.labels[l])).find((h) => h !== undefined);
+      ctx.webhook.primaryLabels.map((l) => hostNamed(cluster, own(a.labels, l))).find((h) => h !== undefined);
     const group = byCluster.get(cluster.name) ?? { cluster, alerts: [] };
     group.alerts.push(a);
     group.primary ??= primary;

@@ -3,14 +3,19 @@
 // length leaks through response times. Messages say what is wrong, never what was expected.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { own } from './own';
+import type { Once } from './replay';
 
-export type AuthResult = { ok: true } | { ok: false; message: string };
+/** When authenticated, what the request may be accepted once as (a signature, for replays). */
+export type AuthResult = { ok: true; once?: Once } | { ok: false; message: string };
 
 const OK: AuthResult = { ok: true };
 const refuse = (message: string): AuthResult => ({ ok: false, message });
 
+// Header names come from the configuration: a request's own headers only, never an inherited
+// property ("constructor") of the headers object.
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name.toLowerCase()];
+  const v = own(headers, name.toLowerCase());
   return Array.isArray(v) ? v[0] : v;
 }
 
@@ -51,7 +56,8 @@ const GRAFANA_DEFAULT_HEADER = 'X-Grafana-Alerting-Signature';
 /**
  * Grafana alerting: hex HMAC-SHA256 of the raw body, or of "<unix seconds>:<body>" when the
  * contact point sets a timestamp header (then a timestamp off by more than maxSkewSeconds is a
- * replay and refused).
+ * replay and refused). An exact replay inside the window has the same signature: it is accepted
+ * once (the answer's `once`), remembered until its timestamp, or its arrival, leaves the window.
  */
 export function checkGrafana(
   headers: IncomingHttpHeaders,
@@ -64,6 +70,7 @@ export function checkGrafana(
     (cfg.header === GRAFANA_DEFAULT_HEADER ? header(headers, GRAFANA_FALLBACK_HEADER) : undefined);
   if (!signature) return refuse(`missing ${cfg.header} header: set the contact point's HMAC signature`);
   let signed = [raw];
+  let signedAtMs = nowMs;
   if (cfg.timestampHeader) {
     const ts = header(headers, cfg.timestampHeader);
     if (!ts || !/^\d{1,12}$/.test(ts.trim()))
@@ -74,10 +81,21 @@ export function checkGrafana(
         `${cfg.timestampHeader} is ${Math.round(skew)} s from now, more than ${cfg.maxSkewSeconds} s (webhook.grafana.maxSkewSeconds)`,
       );
     signed = [Buffer.from(`${ts.trim()}:`), raw];
+    signedAtMs = Number(ts) * 1000;
   }
-  return sameDigest(signature.trim(), hmacSha256(cfg.secret, ...signed))
-    ? OK
-    : refuse(`${cfg.header} does not match the body: wrong secret, or the body was changed`);
+  const expected = hmacSha256(cfg.secret, ...signed);
+  if (!sameDigest(signature.trim(), expected))
+    return refuse(`${cfg.header} does not match the body: wrong secret, or the body was changed`);
+  return {
+    ok: true,
+    once: {
+      // The digest, not the header as sent: upper-case hex is the same signature.
+      key: `grafana:${expected.toString('hex')}`,
+      untilMs: Math.max(nowMs, signedAtMs) + cfg.maxSkewSeconds * 1000,
+      replayed: (ago) =>
+        `this ${cfg.header} was already received ${ago} s ago: an exact replay starts nothing`,
+    },
+  };
 }
 
 /**

@@ -18,8 +18,11 @@ export function resolveWebhookSecrets(
   env: NodeJS.ProcessEnv = process.env,
 ): WebhookSecrets {
   const baseDir = dirname(resolve(inventoryPath));
+  // The variables themselves, without a prototype: tokenEnv "constructor" must be a variable that
+  // is not set, not Object's constructor (process.env inherits it) taken for a secret.
+  const vars: NodeJS.ProcessEnv = Object.assign(Object.create(null), env);
   const read = (ref: { env?: string; file?: string }, field: string) => {
-    const v = secretByRef(ref, { env: `${field}Env`, file: `${field}File` }, env, baseDir, WHO);
+    const v = secretByRef(ref, { env: `${field}Env`, file: `${field}File` }, vars, baseDir, WHO);
     if (v === '') throw new Error(`${field}: the secret is empty: an empty secret authenticates nobody`);
     return v;
   };

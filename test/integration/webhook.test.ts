@@ -25,6 +25,7 @@ const CLUSTER = `hook-${id}`;
 const QUIET = `hook-quiet-${id}`;
 const ORC = `hook-orc-${id}`;
 const AMC = `hook-am-${id}`;
+const BURST = `hook-burst-${id}`;
 const TOKEN = randomBytes(24).toString('hex');
 const TOKEN_ENV = 'SO_TEST_WEBHOOK_TOKEN';
 const taskQueue = `webhook-test-${id}`;
@@ -71,6 +72,7 @@ beforeAll(async () => {
         { name: QUIET, flavor: 'mariadb', hosts: [host('q1', 3), host('q2', 4)] },
         { name: ORC, flavor: 'mariadb', hosts: [host('orc1', 5), host('orc2', 6)] },
         { name: AMC, flavor: 'mariadb', hosts: [host('am1', 7), host('am2', 8)] },
+        { name: BURST, flavor: 'mariadb', hosts: [host('b1', 9), host('b2', 10)] },
       ],
       credentials: {
         mysql: { user: 'so', passwordEnv: 'SO_UNUSED_PW' },
@@ -92,7 +94,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of [CLUSTER, QUIET, ORC, AMC])
+  for (const c of [CLUSTER, QUIET, ORC, AMC, BURST])
     await client.workflow
       .getHandle(`emergency-recovery/${c}`)
       .terminate('webhook test over')
@@ -152,7 +154,7 @@ async function exists(workflowId: string): Promise<boolean> {
 }
 
 describe('webhook receiver on Temporal', () => {
-  let first: { workflowId: string; runId: string; started: boolean };
+  let first: { workflowId: string; runId: string; started: boolean; joined: boolean };
 
   test('a firing Alertmanager alert starts emergency-recovery/<cluster> with the alert recorded', async () => {
     const before = Date.now();
@@ -164,6 +166,7 @@ describe('webhook receiver on Temporal', () => {
       workflowId: `emergency-recovery/${CLUSTER}`,
       runId: expect.any(String),
       started: true,
+      joined: false,
     });
     const handle = client.workflow.getHandle(first.workflowId);
     const d = await handle.describe();
@@ -208,9 +211,20 @@ describe('webhook receiver on Temporal', () => {
   test('the same alert again joins the run under way: same run id, started false', async () => {
     const res = await post(alertmanager(CLUSTER));
     expect(res.status).toBe(202);
-    expect(res.body).toEqual({ ...first, started: false });
+    expect(res.body).toEqual({ ...first, started: false, joined: true });
     const d = await client.workflow.getHandle(first.workflowId).describe();
     expect(d.runId).toBe(first.runId);
+  });
+
+  test('50 identical alerts at once start one run: one answer says started, the others joined', async () => {
+    const answers = await Promise.all(Array.from({ length: 50 }, () => post(alertmanager(BURST))));
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(202));
+    const runIds = new Set(answers.map((a) => a.body.runId));
+    expect(runIds.size).toBe(1);
+    expect(answers.filter((a) => a.body.started === true)).toHaveLength(1);
+    expect(answers.filter((a) => a.body.joined === true)).toHaveLength(49);
+    const d = await client.workflow.getHandle(`emergency-recovery/${BURST}`).describe();
+    expect(runIds).toEqual(new Set([d.runId]));
   });
 
   test('refused and ignored requests start nothing', async () => {

@@ -27,6 +27,7 @@ describe('Alertmanager: alerts that start a recovery', () => {
       workflowId: 'emergency-recovery/main',
       runId: 'run-1',
       started: true,
+      joined: false,
     });
     expect(r.calls).toHaveLength(1);
     const input = r.calls[0];
@@ -68,7 +69,7 @@ describe('Alertmanager: alerts that start a recovery', () => {
     const first = (await post(body)).json();
     const second = await post(body);
     expect(second.statusCode).toBe(202);
-    expect(second.json()).toEqual({ ...first, started: false });
+    expect(second.json()).toEqual({ ...first, started: false, joined: true });
   });
 
   test('alerts for two clusters start two runs, and say which alerts started nothing', async () => {
@@ -82,8 +83,20 @@ describe('Alertmanager: alerts that start a recovery', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({
       runs: [
-        { cluster: 'main', workflowId: 'emergency-recovery/main', runId: 'run-1', started: true },
-        { cluster: 'reporting', workflowId: 'emergency-recovery/reporting', runId: 'run-2', started: true },
+        {
+          cluster: 'main',
+          workflowId: 'emergency-recovery/main',
+          runId: 'run-1',
+          started: true,
+          joined: false,
+        },
+        {
+          cluster: 'reporting',
+          workflowId: 'emergency-recovery/reporting',
+          runId: 'run-2',
+          started: true,
+          joined: false,
+        },
       ],
       ignored: 'MySQLPrimaryDown is resolved',
     });
@@ -224,7 +237,7 @@ describe('Alertmanager: refused requests start nothing', () => {
     expect(r.calls).toHaveLength(0);
   });
 
-  test('413 on a body over the limit (default 256 KiB), before authentication', async () => {
+  test('413 on a body over the limit (default 256 KiB), with the token', async () => {
     const big = alertmanagerBody([primaryDown('main', { padding: 'x'.repeat(300 * 1024) })]);
     const res = await post(big);
     expect(res.statusCode).toBe(413);

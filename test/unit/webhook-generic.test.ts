@@ -31,6 +31,7 @@ describe('generic route', () => {
       workflowId: 'emergency-recovery/main',
       runId: 'run-1',
       started: true,
+      joined: false,
     });
     expect(r.calls).toEqual([
       {
@@ -117,11 +118,17 @@ describe('routes', () => {
       const m = new RegExp(`successover_webhook_requests_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text);
       return m ? Number(m[1]) : 0;
     };
-    const [unauthorized, accepted] = [await count('unauthorized'), await count('accepted')];
+    const [unauthorized, started, joined] = [
+      await count('unauthorized'),
+      await count('started'),
+      await count('joined'),
+    ];
     await post({ cluster: 'main' }, { 'content-type': 'application/json' });
     await post({ cluster: 'main' });
+    await post({ cluster: 'main' });
     expect(await count('unauthorized')).toBe(unauthorized + 1);
-    expect(await count('accepted')).toBe(accepted + 1);
+    expect(await count('started')).toBe(started + 1);
+    expect(await count('joined')).toBe(joined + 1);
   });
 
   test('an unknown route: 404 listing the routes', async () => {
@@ -159,6 +166,16 @@ describe('receiver secrets', () => {
     });
     expect(s).toEqual({ token: 'tok', grafana: 'g', pagerduty: 'pd-s3cret' });
   });
+
+  test.each(['constructor', 'toString', '__proto__'])(
+    'a secret variable named %s is read from the environment only',
+    (name) => {
+      const { webhook } = inventoryWith({ tokenEnv: name });
+      expect(() => resolveWebhookSecrets(webhook, '/etc/successover/inventory.yaml', {})).toThrow(
+        `webhook.tokenEnv: environment variable ${name} is not set`,
+      );
+    },
+  );
 
   test('a missing variable or file, or an empty secret, is named', () => {
     const { webhook } = inventoryWith({ tokenEnv: 'HOOK_TOKEN' });

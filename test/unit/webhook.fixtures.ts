@@ -1,7 +1,8 @@
 // A receiver on an in-memory inventory with a fake start that records every input, for the
 // webhook tests: real HTTP on a free loopback port, no Temporal. (fastify's inject() cannot run
 // under jest: light-my-request requires cookie@2, an ES module jest's require cannot load.)
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import pino, { type Logger } from 'pino';
 import { validateInventory, type Webhook } from '../../domain/inventory';
 import type { EmergencyRecoveryInput } from '../../domain/runbook';
 import type { StartedRecovery } from '../../triggers/start';
@@ -75,6 +76,7 @@ export function receiver(
     webhook?: Record<string, unknown>;
     secrets?: WebhookSecrets;
     start?: (input: EmergencyRecoveryInput) => Promise<StartedRecovery>;
+    logger?: Logger;
   } = {},
 ): FakeReceiver {
   const { inventory, webhook } = inventoryWith(opts.webhook ?? { tokenEnv: 'SO_HOOK_TOKEN' });
@@ -84,6 +86,7 @@ export function receiver(
     inventory,
     webhook,
     secrets: opts.secrets ?? { token: TOKEN },
+    logger: opts.logger,
     start: async (input) => {
       calls.push(input);
       if (opts.start) return opts.start(input);
@@ -165,17 +168,24 @@ export function grafanaBody(alerts: AlertSpec[]): string {
   });
 }
 
-/** A PagerDuty V3 webhook body about one incident. */
+/** A PagerDuty V3 webhook body about one incident: a new event (id), occurred now, by default. */
 export function pagerDutyBody(
   eventType: string,
-  incident: { title?: string; serviceId?: string; serviceName?: string } = {},
+  incident: {
+    title?: string;
+    serviceId?: string;
+    serviceName?: string;
+    incidentKey?: string;
+    eventId?: string;
+    occurredAt?: string;
+  } = {},
 ): string {
   return JSON.stringify({
     event: {
-      id: '01DEN4HPBQAXER3DSMJHQ1NPCB',
+      id: incident.eventId ?? `01${randomUUID().replace(/-/g, '').slice(0, 24).toUpperCase()}`,
       event_type: eventType,
       resource_type: eventType === 'pagey.ping' ? 'pagey' : 'incident',
-      occurred_at: '2025-06-01T10:00:05.000Z',
+      occurred_at: incident.occurredAt ?? new Date().toISOString(),
       agent: null,
       client: null,
       data:
@@ -188,7 +198,7 @@ export function pagerDutyBody(
               html_url: 'https://acme.pagerduty.com/incidents/Q2P3JAKGLW5JSV',
               number: 42,
               status: eventType === 'incident.resolved' ? 'resolved' : 'triggered',
-              incident_key: 'a1b2c3',
+              incident_key: incident.incidentKey ?? 'a1b2c3',
               created_at: '2025-06-01T10:00:03Z',
               title: incident.title ?? '[FIRING:1] MySQLPrimaryDown (main critical)',
               service: {
@@ -204,3 +214,17 @@ export function pagerDutyBody(
 
 export const hmacHex = (secret: string, body: string | Buffer) =>
   createHmac('sha256', secret).update(body).digest('hex');
+
+/** A logger whose JSON lines are kept, to check what the receiver logged. */
+export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  return { logger, lines };
+}
+
+/** The receiver's request counter for one outcome, read from its /metrics (shared registry). */
+export async function outcomeCount(r: FakeReceiver, outcome: string): Promise<number> {
+  const text = (await r.request('GET', '/metrics')).body;
+  const m = new RegExp(`successover_webhook_requests_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
+}

@@ -6,7 +6,7 @@
 // attach, the cutover, the rollback) takes it for its own span, so an emergency recovery is never
 // blocked by an hours-long soak or rollback window. Nothing changes on blue or the other replicas
 // before the cutover; a refusal up to then leaves at most a provisioned green replica behind.
-import { ApplicationFailure, condition, executeChild, setHandler, sleep } from '@temporalio/workflow';
+import { condition, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   BlueGreenUpgradeInputSchema,
   RUNBOOKS,
@@ -21,12 +21,10 @@ import {
   blocking,
   findingLines,
   preflightBlueGreen,
-  soakProblems,
   targetVersionProblem,
 } from '../domain/upgrade/blueGreen';
 import { acts, call, callLocal, localActs } from './activities';
 import {
-  FailureType,
   finalizeSignal,
   provisionWorkflowId,
   rollbackSignal,
@@ -34,6 +32,8 @@ import {
   type RollbackRequest,
 } from './api';
 import { ApprovalGate } from './approvalGate';
+import { blueGreenSoak } from './blueGreenSoak';
+import { waitInChild } from './historyBound';
 import { plannedSuccessover } from './plannedSuccessover';
 import { provisionReplica } from './provisionReplica';
 import { refused, type Runbook } from './runbook';
@@ -120,30 +120,28 @@ export async function blueGreenUpgrade(raw: BlueGreenUpgradeInput): Promise<Blue
       );
     const findingsText = findings.length ? `\n\n${findingLines(findings)}` : '';
 
-    // 4. Soak: green replicates from blue under watch for soakSeconds (a durable timer per check).
-    run.enterPhase('soak', `${green} replicates from ${blue} for ${input.soakSeconds} s${findingsText}`);
-    const soakEnd = Date.now() + input.soakSeconds * 1000;
-    let checks = 0;
-    for (;;) {
-      const seen = await run.step('soak check', green, () =>
-        call(acts.inspectCluster, `check ${green} during the soak`, { cluster, traffic: false }),
-      );
-      checks++;
-      const problems = soakProblems(seen.topology, blue, green, input.soakMaxLagSeconds);
-      if (problems.length)
-        throw ApplicationFailure.create({
-          type: FailureType.SoakFailed,
-          message: `blue/green upgrade of ${cluster} stopped during the soak, nothing was cut over (${blue} is still the primary): ${problems.join('; ')}`,
-          nonRetryable: true,
-        });
-      const left = soakEnd - Date.now();
-      if (left <= 0) break;
-      run.enterPhase(
-        'soak',
-        `${green} healthy after ${checks} check(s); cutover not before ${new Date(soakEnd).toISOString()}${findingsText}`,
-      );
-      await sleep(Math.min(left, input.soakCheckSeconds * 1000));
-    }
+    // 4. Soak: green replicates from blue under watch for soakSeconds, one check every
+    // soakCheckSeconds, in a child run that continues as new when its history is full
+    // (workflows/blueGreenSoak.ts): days of soak are one child here and one timeline entry.
+    const soakEnd = new Date(Date.now() + input.soakSeconds * 1000).toISOString();
+    run.enterPhase(
+      'soak',
+      `${green} replicates from ${blue} until ${soakEnd}; the checks so far are the current details of ${workflowInfo().workflowId}/soak${findingsText}`,
+    );
+    const { checks } = await run.step(
+      'soak check',
+      green,
+      () =>
+        waitInChild(blueGreenSoak, 'soak', {
+          cluster,
+          blue,
+          green,
+          untilIso: soakEnd,
+          checkMs: input.soakCheckSeconds * 1000,
+          maxLagSeconds: input.soakMaxLagSeconds,
+        }),
+      (r) => `${green} healthy in ${r.checks} check(s) over ${input.soakSeconds} s`,
+    );
 
     // 5. The upgrade window, then 6. the approval when asked for.
     await waitForWindow(run, input.window, { what: 'the cutover' });

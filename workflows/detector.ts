@@ -1,10 +1,13 @@
 // The built-in detector (opt-in per cluster): probes the primary every few seconds and, after
 // `probes` failures in a row, starts emergency recovery itself (which confirms with the replicas
-// before changing anything). It continues-as-new regularly so its history stays small.
+// before changing anything). It continues as new when its history is full (./historyBound),
+// carrying the primary and the failures in a row: a failure streak that spans two runs still
+// counts whole, so a dead primary is never given `probes` more chances at each continue-as-new.
 import { continueAsNew, setCurrentDetails, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import { writableNodes } from '../domain/topology';
 import { acts, call } from './activities';
 import { runSearchAttributes, SUPPORT_WORKFLOWS } from './api';
+import { historyFull } from './historyBound';
 
 export interface DetectorInput {
   cluster: string;
@@ -13,11 +16,13 @@ export interface DetectorInput {
   probes?: number;
   /** After starting a recovery, wait this long before watching the (new) primary. */
   cooldownSeconds?: number;
+  /** Default CONTINUE_AS_NEW_AFTER_EVENTS (tests pass a low one). */
+  continueAsNewAfterEvents?: number;
   /** Carried across continue-as-new. */
   primary?: string;
+  /** Carried across continue-as-new: failed probes of `primary` in a row. */
+  failures?: number;
 }
-
-const ROUNDS_PER_RUN = 200;
 
 export async function detector(input: DetectorInput): Promise<never> {
   const { cluster } = input;
@@ -26,8 +31,8 @@ export async function detector(input: DetectorInput): Promise<never> {
   const intervalMs = (input.intervalSeconds ?? spec.policy.detector.intervalSeconds) * 1000;
   const needed = input.probes ?? spec.policy.detector.probes;
   let primary = input.primary;
-  let failures = 0;
-  for (let round = 0; round < ROUNDS_PER_RUN; round++) {
+  let failures = input.failures ?? 0;
+  for (;;) {
     if (!primary) {
       const seen = await call(acts.inspectCluster, `find the primary of ${cluster}`, { cluster });
       const writers = writableNodes(seen.topology).filter((n) => !n.replication);
@@ -61,10 +66,14 @@ export async function detector(input: DetectorInput): Promise<never> {
         await sleep((input.cooldownSeconds ?? 30) * 1000);
         primary = undefined;
         failures = 0;
+        if (historyFull(input.continueAsNewAfterEvents))
+          return continueAsNew<typeof detector>({ ...input, primary, failures });
         continue;
       }
     }
     await sleep(intervalMs);
+    // After a round, never before: a run always probes, whatever the threshold.
+    if (historyFull(input.continueAsNewAfterEvents))
+      return continueAsNew<typeof detector>({ ...input, primary, failures });
   }
-  return continueAsNew<typeof detector>({ ...input, primary });
 }

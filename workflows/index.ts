@@ -8,3 +8,5 @@ export { detector } from './detector';
 export { topology } from './topology';
 export { provisionReplica } from './provisionReplica';
 export { blueGreenUpgrade } from './blueGreenUpgrade';
+export { provisionCatchUp } from './provisionCatchUp';
+export { blueGreenSoak } from './blueGreenSoak';

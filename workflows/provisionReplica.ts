@@ -7,11 +7,15 @@
 // hours and holds no cluster lock; only the short span "find the primary now -> start replication"
 // does (step 5). Until replication runs the target carries the copy's in-progress marker: it is a
 // half-restored server, never a replica, and a retried or repeated copy wipes it and starts over.
-import { ApplicationFailure, CancellationScope, sleep, type ActivityOptions } from '@temporalio/workflow';
-import { gtidOps } from '../domain/gtid';
-import type { Cluster } from '../domain/inventory';
 import {
-  catchUpState,
+  ApplicationFailure,
+  CancellationScope,
+  sleep,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import { gtidOps } from '../domain/gtid';
+import {
   chooseChecksumReference,
   chooseDonor,
   describeMismatches,
@@ -23,7 +27,6 @@ import {
   preflightProvision,
   rowsPerSecond,
   unknownTarget,
-  type CatchUpProgress,
 } from '../domain/provision';
 import {
   ProvisionReplicaInputSchema,
@@ -35,18 +38,18 @@ import {
 } from '../domain/runbook';
 import { findPrimary, withLaterPosition } from '../domain/topology';
 import type { AddInventoryHostResult } from '../domain/provision/newHost';
-import { acts, call, defaultOptions } from './activities';
+import { acts, call } from './activities';
 import { FailureType } from './api';
+import { waitInChild } from './historyBound';
+import { provisionCatchUp } from './provisionCatchUp';
 import { failureMessage, failureType, refused, type Runbook } from './runbook';
 import { releaseClusterLock, runbook } from './scaffold';
 import { verifyInvariants } from './verify';
 
-/** How often the catch-up is polled (each poll is one activity and one durable timer). */
+/** How often the catch-up is polled (each poll is one activity and one durable timer, in the child run). */
 const CATCH_UP_POLL_MS = 2000;
 /** How often a taken cluster lock is tried again. */
 const LOCK_RETRY_MS = 5000;
-/** Failed progress polls in a row (after each one's own retries) before the catch-up fails. */
-const MAX_POLL_FAILURES = 3;
 
 /**
  * The copy heartbeats every second with {phase, bytesCopied, totalBytesEstimate}: a worker that
@@ -80,12 +83,6 @@ const checksumOptions = (seconds: number): ActivityOptions => ({
     maximumAttempts: 3,
   },
 });
-
-/** A poll: few retries, so a primary that died meanwhile is looked for again soon. */
-const pollOptions: ActivityOptions = {
-  ...defaultOptions,
-  retry: { ...defaultOptions.retry, maximumAttempts: 3 },
-};
 
 export async function provisionReplica(raw: ProvisionReplicaInput): Promise<ProvisionReplicaResult> {
   // 1. Validate the input (the scaffold: a BadInput failure names the field).
@@ -285,18 +282,31 @@ async function provision(
     await releaseClusterLock(run);
   }
 
-  // 6. Wait until it has caught up, polling with a durable timer.
-  run.enterPhase('catch-up', `${host} replicates from ${primary}`);
+  // 6. Wait until it has caught up: a child run polls with a durable timer and continues as new
+  // when its history is full (workflows/provisionCatchUp.ts), so hours of catch-up stay bounded.
+  const catchUpId = `${workflowInfo().workflowId}/catch-up`;
+  run.enterPhase(
+    'catch-up',
+    `${host} replicates from ${primary}; the lag and the polls are the current details of ${catchUpId}`,
+  );
   const started = Date.now();
   await run.step(
     'catch up',
     host,
     async () => {
-      const r = await waitCaughtUp(run, input, spec, primary);
+      const r = await waitInChild(provisionCatchUp, 'catch-up', {
+        cluster,
+        host,
+        primary,
+        maxLagSeconds: input.maxLagSeconds,
+        deadlineIso: new Date(Date.now() + input.catchUpTimeoutSeconds * 1000).toISOString(),
+        timeoutSeconds: input.catchUpTimeoutSeconds,
+        pollMs: CATCH_UP_POLL_MS,
+      });
       primary = r.primary;
-      return r.progress;
+      return r;
     },
-    (p) => formatCatchUp(p, primary),
+    (r) => `${formatCatchUp(r.progress, r.primary)} after ${r.polls} poll(s)`,
   );
   const catchUpMs = Date.now() - started;
 
@@ -325,18 +335,27 @@ async function provision(
         'verify data',
         `${host} against ${reference}: both stop at one GTID position, every table is checksummed`,
       );
-      const c = await run.step(
-        'checksum',
-        host,
-        () =>
-          call(
-            acts.checksumAtCommonPosition,
-            `compare ${host} with ${reference}`,
-            { cluster, host, reference },
-            checksumOptions(input.copyTimeoutSeconds),
-          ),
-        (r) => `${r.tables.length} tables ${r.equal ? 'equal' : 'DIFFER'} to ${reference}'s at ${r.position}`,
-      );
+      let c;
+      try {
+        c = await run.step(
+          'checksum',
+          host,
+          () =>
+            call(
+              acts.checksumAtCommonPosition,
+              `compare ${host} with ${reference}`,
+              { cluster, host, reference },
+              checksumOptions(input.copyTimeoutSeconds),
+            ),
+          (r) =>
+            `${r.tables.length} tables ${r.equal ? 'equal' : 'DIFFER'} to ${reference}'s at ${r.position}`,
+        );
+      } catch (e) {
+        // 7b. The checksum stopped both replicas; its own last step starts them again, but an
+        // attempt whose worker died (the retries used up) never ran it: start them here.
+        await restartAfterChecksum(run, cluster, host, reference);
+        throw e;
+      }
       checksum = { reference, position: c.position, equal: c.equal, tables: c.tables };
       if (!c.equal)
         throw ApplicationFailure.create({
@@ -419,56 +438,30 @@ async function lockWaiting(run: Runbook, input: ProvisionReplicaRequest): Promis
 }
 
 /**
- * Polls the new replica until catchUpState says caught up or failed, or catchUpTimeoutSeconds
- * pass. A poll that fails (after its retries) looks for the primary again: an emergency recovery
- * may have moved it, and repointed the new replica with the others.
+ * Starts replication again on the checksum's two replicas, whatever happened to it (cancellation
+ * included): the reference is a serving replica of the cluster, never to be left stopped. The
+ * activity is idempotent; its own failure is recorded on the timeline and never hides the
+ * checksum's, which the caller throws.
  */
-async function waitCaughtUp(
+async function restartAfterChecksum(
   run: Runbook,
-  input: ProvisionReplicaRequest,
-  spec: Cluster,
-  firstPrimary: string,
-): Promise<{ progress: CatchUpProgress; primary: string }> {
-  const { cluster, host } = input;
-  let primary = firstPrimary;
-  const deadline = Date.now() + input.catchUpTimeoutSeconds * 1000;
-  let failures = 0;
-  let last: CatchUpProgress | undefined;
-  for (;;) {
-    let p: CatchUpProgress;
-    try {
-      p = await call(
-        acts.replicationProgress,
-        `progress of ${host}`,
-        { cluster, host, primary },
-        pollOptions,
-      );
-      failures = 0;
-    } catch (e) {
-      if (++failures >= MAX_POLL_FAILURES) throw e;
-      const seen = await call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false });
-      const found = findPrimary(spec, seen.topology);
-      if ('primary' in found) primary = found.primary;
-      run.showDetails(`progress of ${host} unreadable (${failureMessage(e)}); the primary is ${primary}`);
-      await sleep(CATCH_UP_POLL_MS);
-      continue;
-    }
-    last = p;
-    const state = catchUpState(p, { host, primary, maxLagSeconds: input.maxLagSeconds });
-    if (state.state === 'caught-up') return { progress: p, primary };
-    if (state.state === 'failed')
-      throw ApplicationFailure.create({
-        type: FailureType.ReplicationFailed,
-        message: state.reason,
-        nonRetryable: true,
-      });
-    if (Date.now() >= deadline)
-      throw ApplicationFailure.create({
-        type: FailureType.CatchUpTimeout,
-        message: `${host} did not catch up with ${primary} within ${input.catchUpTimeoutSeconds} s (${formatCatchUp(last, primary)}): it keeps replicating; raise catchUpTimeoutSeconds or maxLagSeconds, or find what slows it`,
-        nonRetryable: true,
-      });
-    run.showDetails(`${host}: ${state.detail} (caught up at lag ≤ ${input.maxLagSeconds} s)`);
-    await sleep(CATCH_UP_POLL_MS);
-  }
+  cluster: string,
+  host: string,
+  reference: string,
+): Promise<void> {
+  await CancellationScope.nonCancellable(() =>
+    run
+      .step(
+        'restart replication',
+        reference,
+        () =>
+          call(acts.restartChecksumReplicas, `start replication on ${reference} and ${host} again`, {
+            cluster,
+            host,
+            reference,
+          }),
+        (r) => r.map((h) => `${h.host}: ${h.detail}`).join('; '),
+      )
+      .catch(() => undefined),
+  );
 }

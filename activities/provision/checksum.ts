@@ -1,8 +1,9 @@
 // Checksum: a provisioned replica compared with another replica of the same primary, table by
 // table, both held at one GTID position.
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dialect } from '../../domain/dialects';
+import type { Dialect, ReplicationStatus } from '../../domain/dialects';
+import type { Statement } from '../../domain/dialects/statement';
 import { quoteIdentifier } from '../../domain/dialects/escape';
 import { gtidOps } from '../../domain/gtid';
 import { gtidCommonPosition } from '../../domain/gtid/distance';
@@ -28,6 +29,8 @@ export interface ChecksumResult {
 }
 
 const UNTIL_TIMEOUT_MS = 120_000;
+const RESTART_TRIES = 3;
+const RESTART_PAUSE_MS = 1000;
 
 export function createChecksumActivities(hosts: ProvisionHosts) {
   return {
@@ -42,7 +45,7 @@ export function createChecksumActivities(hosts: ProvisionHosts) {
      * Two replicas stopped at the same P must therefore be identical, however much the primary
      * has written since; a difference is a copy that went wrong.
      *
-     * Replication is started again on both at the end, whatever happened.
+     * Replication is started again on both at the end, whatever happened (restartPlan).
      */
     async checksumAtCommonPosition(input: {
       cluster: string;
@@ -68,13 +71,79 @@ export function createChecksumActivities(hosts: ProvisionHosts) {
         return await compareTables(hosts, dialect, both, tables, progress, position);
       } finally {
         clearInterval(beating);
-        // Always: both replicate normally again (a plain START clears an UNTIL).
-        await Promise.allSettled(
-          both.map((h) => hosts.on(h, 'restart replication', (c) => execute(c, dialect.startReplication()))),
-        );
+        // Always: both replicate normally again. The workflow calls restartChecksumReplicas too
+        // when this fails, for the attempt whose worker died before it got here.
+        await Promise.all(both.map((h) => restartPatiently(hosts, dialect, h)));
       }
     },
+
+    /**
+     * Starts replication again on the checksum's two replicas (the workflow's compensation when
+     * the checksum failed): idempotent, so it runs whether or not an attempt stopped them, and
+     * after an attempt that is still finishing on a worker cut off from Temporal.
+     */
+    async restartChecksumReplicas(input: {
+      cluster: string;
+      host: string;
+      reference: string;
+    }): Promise<RestartReport[]> {
+      const { cluster, host, dialect } = hosts.lookup(input);
+      const reference = hostOf(cluster, input.reference);
+      const reports = await Promise.allSettled([reference, host].map((h) => restart(hosts, dialect, h)));
+      const failed = reports.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      // Retried by Temporal: a replica that did not answer now may answer in a second.
+      if (failed.length) throw failed[0];
+      return reports.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    },
   };
+}
+
+export interface RestartReport {
+  host: string;
+  restarted: boolean;
+  detail: string;
+}
+
+/**
+ * What restarting a replica the checksum may have stopped means, from its replication status. A
+ * STOP before the START, always: a replica still applying towards the common position (START
+ * UNTIL) stays running after a plain START, keeps its UNTIL and stops there for good. One that
+ * stopped on an SQL error is left as it is: starting it hides nothing and fixes nothing.
+ */
+export function restartPlan(
+  dialect: Pick<Dialect, 'startReplication'> & { backup: Pick<Dialect['backup'], 'stopApplying'> },
+  status: Pick<ReplicationStatus, 'lastSqlError'> | null,
+): { statements: Statement[] } | { leave: string } {
+  if (!status) return { leave: 'not a replica: nothing to start' };
+  if (status.lastSqlError)
+    return { leave: `its SQL thread stopped on an error, left for a human: ${status.lastSqlError}` };
+  return { statements: [...dialect.backup.stopApplying(), ...dialect.startReplication()] };
+}
+
+async function restart(hosts: ProvisionHosts, dialect: Dialect, h: Host): Promise<RestartReport> {
+  return hosts.on(h, 'restart replication', async (c) => {
+    const plan = restartPlan(dialect, await probe(c, dialect.replicationStatus()));
+    if ('leave' in plan) return { host: h.name, restarted: false, detail: plan.leave };
+    await execute(c, plan.statements);
+    return { host: h.name, restarted: true, detail: 'replicates again' };
+  });
+}
+
+/** `restart`, tried a few times: the activity's last step must not give up on one lost connection. */
+async function restartPatiently(hosts: ProvisionHosts, dialect: Dialect, h: Host): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await restart(hosts, dialect, h);
+      return;
+    } catch (e) {
+      if (attempt >= RESTART_TRIES) {
+        // The workflow's restartChecksumReplicas tries again; the checksum's own outcome stands.
+        log.warn(`checksum: replication on ${h.name} not started again: ${errorMessage(e)}`);
+        return;
+      }
+      await sleep(RESTART_PAUSE_MS);
+    }
+  }
 }
 
 /**

@@ -519,6 +519,15 @@ export class FakeCluster {
         ],
         equal: true,
       }),
+      // Starts what the checksum stopped (a replica without an SQL error), as the real one does.
+      restartChecksumReplicas: ({ host, reference }) =>
+        [reference, host].map((name) => {
+          const r = this.reachable(name, 'restart replication').replication;
+          if (!r) return { host: name, restarted: false, detail: 'not a replica: nothing to start' };
+          if (r.sqlError) return { host: name, restarted: false, detail: `left for a human: ${r.sqlError}` };
+          this.set(name, { replication: { ...r, ioRunning: 'yes', sqlRunning: true } });
+          return { host: name, restarted: true, detail: 'replicates again' };
+        }),
       // ---- blue/green ----
       collectCompatFacts: ({ host }) => ({
         flavor: 'mariadb' as const,

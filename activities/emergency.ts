@@ -138,6 +138,14 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
       return router.type === 'none' ? null : router.attach(host);
     },
 
+    /** Takes the writer traffic off a host (idempotent: a retry finds it gone). */
+    async detachTraffic({ cluster, host }: { cluster: string; host: string }): Promise<RouterResult | null> {
+      const spec = clusterOf(cluster);
+      hostOf(spec, host);
+      const router = shared.routerFor(spec);
+      return router.type === 'none' ? null : router.detach(host);
+    },
+
     /**
      * When the last completed recovery of the cluster ended (the anti-flapping record): the close
      * time of the newest emergency-recovery run that recovered, read from Temporal's visibility.

@@ -208,6 +208,8 @@ export const FailureType = {
   Compensated: 'Compensated',
   /** A runbook stepped aside for an emergency recovery before its point of no return. */
   Preempted: 'Preempted',
+  /** Failed after its point of no return; the message says what is done, and a re-run finishes it. */
+  Unfinished: 'Unfinished',
   /** After a run, the cluster breaks an invariant (two writers, traffic elsewhere, ...). */
   InvariantViolated: 'InvariantViolated',
   /** Emergency recovery: the old primary is fenced, but no replica could be promoted complete. */

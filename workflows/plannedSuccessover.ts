@@ -6,6 +6,7 @@
 import { CancellationScope, ApplicationFailure } from '@temporalio/workflow';
 import { gtidOps } from '../domain/gtid';
 import { preflightPlanned } from '../domain/planned/preflight';
+import { unfinishedSuccessover } from '../domain/planned/rollForward';
 import { unprovisionedNodes } from '../domain/provision/unprovisioned';
 import { findPrimary, withLaterPosition } from '../domain/topology';
 import {
@@ -19,6 +20,7 @@ import { FailureType } from './api';
 import { failureMessage, refused } from './runbook';
 import { runbook, withClusterLock } from './scaffold';
 import { persistRoles } from './persistRoles';
+import { rollForward, unfinishedFailure } from './plannedRollForward';
 import { verifyInvariants } from './verify';
 import { waitForWindow } from './window';
 
@@ -41,6 +43,11 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
       const before = await run.step('discover', undefined, () =>
         call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
       );
+      // An earlier run to this target stopped after its point of no return: finish it.
+      const unfinished = input.dryRun
+        ? null
+        : unfinishedSuccessover(before.topology, before.trafficHolders, input.target);
+      if (unfinished) return rollForward(run, unfinished);
       const found = findPrimary(spec, before.topology);
       if ('refusal' in found) throw refused(run.runbook, cluster, [found.refusal]);
       const longTransactions = await run.step('long transactions', found.primary, () =>
@@ -134,7 +141,8 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
             }),
           ),
         );
-        if (undone.pastPointOfNoReturn) throw e; // promoted: the retry policy rolls forward, never back
+        // Promoted: never undone. The failure says what is done; a re-run finishes the rest.
+        if (undone.pastPointOfNoReturn) throw await unfinishedFailure(run, primary, target, e);
         throw ApplicationFailure.create({
           type: FailureType.Compensated,
           message: `planned successover ${primary} → ${target} on ${cluster} failed before promotion and was undone (${primary} is writable again): ${failureMessage(e)}`,
@@ -154,19 +162,23 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
         readOnly: [primary],
         why: `planned successover ${primary} → ${target}`,
       });
-      await Promise.all(
-        others.map((host) =>
-          run.step('repoint', host, () =>
-            call(acts.repoint, `repoint ${host} to ${target}`, {
-              cluster,
-              host,
-              source: target,
-              demote: host === primary,
-            }),
+      try {
+        await Promise.all(
+          others.map((host) =>
+            run.step('repoint', host, () =>
+              call(acts.repoint, `repoint ${host} to ${target}`, {
+                cluster,
+                host,
+                source: target,
+                demote: host === primary,
+              }),
+            ),
           ),
-        ),
-      );
-
+        );
+      } catch (e) {
+        await persisting.catch(() => undefined);
+        throw await unfinishedFailure(run, primary, target, e);
+      }
       warnings.push(...(await persisting));
 
       // 7. Verify the invariants and return the timeline.

@@ -381,6 +381,8 @@ export class FakeCluster {
         this.lock = me;
         return me;
       },
+      // The fake lock's holders are not workflows to ask: the recovery waits for them.
+      preemptLockHolder: () => `${this.lock?.workflowId ?? 'nobody'} keeps the lock (a fake holder)`,
       releaseClusterLock: () => {
         const { runId } = Context.current().info.workflowExecution!;
         if (this.lock?.runId === runId) this.lock = undefined;
@@ -425,6 +427,10 @@ export class FakeCluster {
       attachTraffic: ({ host }) => {
         this.traffic = [host];
         return routed(host, 'attach');
+      },
+      detachTraffic: ({ host }) => {
+        this.traffic = this.traffic.filter((h) => h !== host);
+        return routed(host, 'detach');
       },
       notify: () => [],
       startRecovery: ({ cluster }) => ({

@@ -233,7 +233,7 @@ describe('planned successover', () => {
   );
 
   test.concurrent(
-    'failure after the promotion: not undone, the original failure is reported, unlocked',
+    'failure after the promotion: not undone, the state is named, unlocked; the same request again finishes it',
     async () => {
       const fake = new FakeCluster();
       fake.mocks.runCriticalSection = ({ primary, target }, f) => {
@@ -243,14 +243,36 @@ describe('planned successover', () => {
       };
       await withWorker(fake, async (ctx) => {
         const f = await failureOf(await start(ctx, { target: 'db2' }));
-        expect(f.type).not.toBe('Compensated');
-        expect(f.chain[0]).toBe('ActivityFailure(runCriticalSection)');
+        expect(f.type).toBe('Unfinished');
+        expect(f.message).toBe(
+          `planned successover db1 → db2 on ${fake.name} failed after its point of no return (traffic to target db2: ssh db2: connection reset): db2 promoted and writable; writer traffic not on db2 but still on db1; db1 not repointed (replicates from no one); db3 not repointed (replicates from db1); start it again with target db2 to finish it`,
+        );
+        expect(f.chain.slice(0, 2)).toEqual([
+          'ApplicationFailure(Unfinished)',
+          'ActivityFailure(runCriticalSection)',
+        ]);
         expect(f.rootType).toBe('Unreachable');
-        expect(f.rootMessage).toContain('connection reset');
         expect(fake.names('compensateCriticalSection')).toEqual(['compensateCriticalSection']);
         // Rolled forward only: the old primary stays read-only, the target stays writable.
         expect(fake.writers()).toEqual(['db2']);
         expect(fake.names('repoint')).toEqual([]);
+        expect(fake.lock).toBeUndefined();
+
+        // The same request again: no second critical section, traffic moved, both repointed.
+        delete fake.mocks.runCriticalSection;
+        const r = await (await start(ctx, { target: 'db2' })).result();
+        expect(r.warnings[0]).toMatch(
+          /^finished an earlier successover to db2 that stopped after its point of no return/,
+        );
+        expect(fake.names('runCriticalSection')).toHaveLength(1); // the first run's only
+        expect(fake.traffic).toEqual(['db2']);
+        expect(fake.callsOf('repoint').map((c) => [c.host, c.source, c.demote])).toEqual(
+          expect.arrayContaining([
+            ['db1', 'db2', true],
+            ['db3', 'db2', false],
+          ]),
+        );
+        expect(fake.writers()).toEqual(['db2']);
         expect(fake.lock).toBeUndefined();
       });
     },
@@ -266,7 +288,9 @@ describe('planned successover', () => {
       };
       await withWorker(fake, async (ctx) => {
         const f = await failureOf(await start(ctx, { target: 'db2' }));
-        expect(f.chain[0]).toBe('ActivityFailure(repoint)');
+        expect(f.type).toBe('Unfinished');
+        expect(f.message).toMatch(/db3 not repointed/);
+        expect(f.chain[1]).toBe('ActivityFailure(repoint)');
         expect(f.rootType).toBe('SqlError');
         expect(fake.names('compensateCriticalSection')).toEqual([]);
         expect(fake.writers()).toEqual(['db2']);

@@ -28,7 +28,9 @@ export function switchState(
   const trafficElsewhere = (trafficHolders ?? []).filter((h) => h !== target);
   const trafficMissing = trafficHolders !== null && !trafficHolders.includes(target);
   const notRepointed = topology.nodes
-    .filter((n) => n.name !== target && n.reachable && !isUnprovisioned(n) && n.replication?.source !== target)
+    .filter(
+      (n) => n.name !== target && n.reachable && !isUnprovisioned(n) && n.replication?.source !== target,
+    )
     .map((n) => ({ name: n.name, source: n.replication?.source ?? null }));
   const parts = [`${target} promoted and writable`];
   if (trafficMissing || trafficElsewhere.length > 0)
@@ -38,7 +40,9 @@ export function switchState(
       }`,
     );
   for (const n of notRepointed)
-    parts.push(`${n.name} not repointed (${n.source ? `replicates from ${n.source}` : 'replicates from no one'})`);
+    parts.push(
+      `${n.name} not repointed (${n.source ? `replicates from ${n.source}` : 'replicates from no one'})`,
+    );
   const unreachable = topology.nodes.filter((n) => !n.reachable).map((n) => n.name);
   if (unreachable.length) parts.push(`${unreachable.join(', ')} unreachable`);
   return { target, trafficElsewhere, trafficMissing, notRepointed, state: parts.join('; ') };

@@ -4,6 +4,7 @@
 // the worse error.
 import { condition, setHandler } from '@temporalio/workflow';
 import { abortUpdate, approveUpdate, type ApprovalRequest } from './api';
+import type { Runbook } from './runbook';
 
 export interface Approval {
   decision: 'approved' | 'aborted' | 'timed-out';
@@ -40,4 +41,27 @@ export class ApprovalGate {
     this.awaiting = false;
     return answered && this.answer ? this.answer : (this.answer = { decision: 'timed-out' });
   }
+}
+
+/**
+ * The approval step of a runbook: the question in the UI's current details (with how to answer),
+ * the answer in the timeline. The caller says what a refusal means for its runbook.
+ */
+export async function askApproval(
+  run: Runbook,
+  gate: ApprovalGate,
+  {
+    question,
+    host,
+    timeoutSeconds,
+    more = '',
+  }: { question: string; host: string; timeoutSeconds: number; more?: string },
+): Promise<Approval> {
+  run.enterPhase('approval', `${question} Send the \`approve\` or \`abort\` update.${more}`);
+  return run.step(
+    'approval',
+    host,
+    () => gate.wait(timeoutSeconds),
+    (a) => `${a.decision}${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}`,
+  );
 }

@@ -31,7 +31,7 @@ import {
   workflowIdFor,
   type RollbackRequest,
 } from './api';
-import { ApprovalGate } from './approvalGate';
+import { ApprovalGate, askApproval } from './approvalGate';
 import { blueGreenSoak } from './blueGreenSoak';
 import { waitInChild } from './historyBound';
 import { plannedSuccessover } from './plannedSuccessover';
@@ -147,16 +147,12 @@ export async function blueGreenUpgrade(raw: BlueGreenUpgradeInput): Promise<Blue
     await waitForWindow(run, input.window, { what: 'the cutover' });
     if (input.requireApproval || spec.policy.requireApproval) {
       const timeout = input.approvalTimeoutSeconds ?? spec.policy.approvalTimeoutSeconds;
-      run.enterPhase(
-        'approval',
-        `cut over ${blue} → **${green}**? Send the \`approve\` or \`abort\` update.${findingsText}`,
-      );
-      const approval = await run.step(
-        'approval',
-        green,
-        () => gate.wait(timeout),
-        (a) => `${a.decision}${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}`,
-      );
+      const approval = await askApproval(run, gate, {
+        question: `cut over ${blue} → **${green}**?`,
+        host: green,
+        timeoutSeconds: timeout,
+        more: findingsText,
+      });
       if (approval.decision !== 'approved')
         throw refused(run.runbook, cluster, [
           `cutover ${approval.decision === 'aborted' ? `aborted${approval.by ? ` by ${approval.by}` : ''}` : `not approved within ${timeout} s`}; ${green} stays a replica of ${blue}`,

@@ -24,7 +24,7 @@ import {
   type EmergencyRecoveryResult,
 } from '../domain/runbook';
 import { acts, call, callLocal, localActs } from './activities';
-import { ApprovalGate } from './approvalGate';
+import { ApprovalGate, askApproval } from './approvalGate';
 import { FailureType, fenceWatchId } from './api';
 import { catchUpOrReplace } from './emergency/catchUpCandidate';
 import { confirmDeadPrimary } from './emergency/confirmDeadPrimary';
@@ -312,13 +312,7 @@ async function approve(
   candidate: string,
   { timeoutSeconds }: { timeoutSeconds: number },
 ): Promise<void> {
-  run.enterPhase('approval', `${question} Send the \`approve\` or \`abort\` update.`);
-  const approval = await run.step(
-    'approval',
-    candidate,
-    () => gate.wait(timeoutSeconds),
-    (a) => `${a.decision}${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}`,
-  );
+  const approval = await askApproval(run, gate, { question, host: candidate, timeoutSeconds });
   if (approval.decision !== 'approved')
     throw refused(run.runbook, run.cluster, [
       approval.decision === 'aborted'

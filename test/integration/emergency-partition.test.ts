@@ -1,13 +1,12 @@
 // Emergency recovery when the primary is cut off the network (alive, writable, holding the VIP):
 // confirmed only once the replicas lose it too, fenced through the STONITH command, and never a
 // second writer when the link comes back. Then the built-in detector recovers a crash by itself.
-import { join } from 'node:path';
 import { Writer } from '../../bench/writer';
 import { labHeal, labKill, labPartition, labStatus } from '../../lab/index';
 import { nsHasAddress } from '../../lab/net';
 import { detector, emergencyRecovery } from '../../workflows';
 import { detectorId, workflowIdFor } from '../../workflows/api';
-import { inventoryVariant } from './inventoryVariant';
+import { stonithVariant } from './inventoryVariant';
 import { query, startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';
 
@@ -28,19 +27,7 @@ const readOnly = async (host: string) =>
 describe('emergency recovery: partition and detector', () => {
   test('a partitioned primary is fenced by the STONITH command and no second writer appears on heal', async () => {
     const { info } = lab;
-    const stonith = inventoryVariant(info.inventory, 'stonith', (c) => {
-      c.policy = {
-        ...c.policy,
-        fenceCommand: [
-          process.execPath,
-          join(__dirname, '../../bin/successover.js'),
-          'lab',
-          'fence',
-          '--dir',
-          lab.dir,
-        ],
-      };
-    });
+    const stonith = stonithVariant(lab);
     writer = Writer.forLab(info);
     await writer.start();
     await new Promise((r) => setTimeout(r, 500));

@@ -2,14 +2,13 @@
 // cluster lock (it steps aside before its point of no return), and a partitioned primary whose
 // link comes back in the middle of the recovery (the replicas were frozen first: exactly one
 // writable node and one VIP holder at every poll).
-import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Writer } from '../../bench/writer';
 import { labHeal, labKill, labPartition, labStart, labStatus } from '../../lab/index';
 import { emergencyRecovery, plannedSuccessover } from '../../workflows';
 import { fenceWatchId, progressQuery, workflowIdFor } from '../../workflows/api';
 import { failureReason } from '../../cli/runbooks';
-import { inventoryVariant } from './inventoryVariant';
+import { stonithVariant } from './inventoryVariant';
 import { startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';
 
@@ -79,19 +78,7 @@ test('a partitioned primary whose link comes back mid-recovery: one writable nod
   const { info } = lab;
   await labStart('db1', { dir: lab.dir }); // killed above: back read-only, replicating from no one
   const primary = (await labStatus({ dir: lab.dir })).vipHolders[0];
-  const stonith = inventoryVariant(info.inventory, 'stonith', (c) => {
-    c.policy = {
-      ...c.policy,
-      fenceCommand: [
-        process.execPath,
-        join(__dirname, '../../bin/successover.js'),
-        'lab',
-        'fence',
-        '--dir',
-        lab.dir,
-      ],
-    };
-  });
+  const stonith = stonithVariant(lab);
   writer = Writer.forLab(info);
   await writer.start();
   await sleep(500);

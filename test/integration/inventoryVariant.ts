@@ -17,3 +17,20 @@ export function inventoryVariant(
   writeFileSync(file, stringify(doc));
   return file;
 }
+
+/** The lab's inventory with `lab fence` as the STONITH command (the out-of-band path to a host). */
+export function stonithVariant(lab: { dir: string; info: { inventory: string } }): string {
+  return inventoryVariant(lab.info.inventory, 'stonith', (c) => {
+    c.policy = {
+      ...c.policy,
+      fenceCommand: [
+        process.execPath,
+        join(__dirname, '../../bin/successover.js'),
+        'lab',
+        'fence',
+        '--dir',
+        lab.dir,
+      ],
+    };
+  });
+}

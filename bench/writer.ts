@@ -15,6 +15,8 @@ export interface WriterOptions {
   table?: string;
   intervalMs?: number;
   connectTimeoutMs?: number;
+  /** How long one write may take before it counts as failed and the writer reconnects. */
+  queryTimeoutMs?: number;
 }
 
 export interface Ack {
@@ -78,7 +80,13 @@ export class Writer {
       const seq = ++this.seq;
       try {
         this.conn ??= await this.connect();
-        await this.conn.query(`INSERT INTO \`${this.table}\` (seq, at) VALUES (?, ?)`, [seq, Date.now()]);
+        // A query timeout, as applications have: a connection to a primary cut off the network
+        // otherwise waits on TCP's retransmission backoff (25 s and more) long after the VIP moved.
+        await this.conn.query({
+          sql: `INSERT INTO \`${this.table}\` (seq, at) VALUES (?, ?)`,
+          values: [seq, Date.now()],
+          timeout: this.o.queryTimeoutMs ?? 1000,
+        });
         this.acked.push({ seq, at: Date.now() });
       } catch {
         // Not acknowledged: it may or may not have committed, and nobody was told it did.

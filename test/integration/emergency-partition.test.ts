@@ -62,7 +62,9 @@ describe('emergency recovery: partition and detector', () => {
       }
       const watch = await client.workflow.getHandle(r.fenceWatch!).result();
       expect(watch.lost.known).toBe(true);
-      expect(writer!.acked.some((a) => a.at > cutAt)).toBe(true);
+      const resumed = () => writer!.acked.some((a) => a.at > cutAt);
+      for (let i = 0; i < 100 && !resumed(); i++) await new Promise((res) => setTimeout(res, 100));
+      expect(resumed()).toBe(true);
     });
     await writer.stop();
     writer = undefined;

@@ -35,8 +35,9 @@ export function secretByRef(
   who = 'the worker',
 ): string {
   if (ref.env !== undefined) {
-    const v = env[ref.env];
-    if (v === undefined)
+    // Own entries only: `passwordEnv: constructor` must not read process.env's inherited function.
+    const v = Object.hasOwn(env, ref.env) ? env[ref.env] : undefined;
+    if (typeof v !== 'string')
       throw new Error(
         `${field.env}: environment variable ${ref.env} is not set: export it before starting ${who}`,
       );

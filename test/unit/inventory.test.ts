@@ -356,4 +356,14 @@ describe('inventory files and secrets', () => {
       /credentials\.replication\.passwordFile: cannot read \/nonexistent\/repl\.pw \(ENOENT\)/,
     );
   });
+
+  test('a variable named like a built-in of objects is read from the environment only', () => {
+    const doc = valid();
+    doc.credentials.mysql.passwordEnv = 'constructor';
+    const r = validateInventory(doc);
+    if (!r.ok) throw new Error('invalid');
+    expect(() => resolveSecrets(r.inventory, join(dir, 'inv.yaml'), {})).toThrow(
+      'credentials.mysql.passwordEnv: environment variable constructor is not set',
+    );
+  });
 });

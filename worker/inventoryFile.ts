@@ -112,5 +112,6 @@ function entryOf(h: Host): Record<string, unknown> {
     ...(h.promotion !== 'neutral' ? { promotion: h.promotion } : {}),
     ...(h.dataCenter ? { dataCenter: h.dataCenter } : {}),
     ...(h.service ? { service: h.service } : {}),
+    ...(h.optionFile ? { optionFile: h.optionFile } : {}),
   };
 }

@@ -39,6 +39,7 @@ const db4 = HostSchema.parse({
   name: 'db4',
   address: '10.0.0.14',
   ssh: { hostKey: KEY4 },
+  optionFile: '/etc/mysql/conf.d/zz-successover.cnf',
   service: {
     datadir: '/var/lib/mysql',
     startCommand: 'systemctl start mariadb',

@@ -120,6 +120,13 @@ export function createLockActivities({ client, taskQueue }: LockDeps) {
           .executeUpdate(preemptUpdate, { args: [{ by, reason }] });
         return `${who}: ${answer}`;
       } catch (e) {
+        // A retried attempt (the first one's answer lost) finds the holder already ended.
+        const ended = await client.workflow
+          .getHandle(holder.workflowId, holder.runId)
+          .describe()
+          .then((d) => (d.status.name === 'RUNNING' ? null : d.status.name))
+          .catch(() => null);
+        if (ended) return `${who} ended (${ended})`;
         const why = e instanceof WorkflowUpdateFailedError ? (e.cause?.message ?? e.message) : errorText(e);
         return `${who} keeps the lock (${why})`;
       }

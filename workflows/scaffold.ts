@@ -57,7 +57,9 @@ function acceptPreemption(run: Runbook, scope: CancellationScope): void {
     preemptUpdate,
     (req: PreemptRequest) => {
       run.preemptedBy = req.by;
-      scope.cancel();
+      // Cancelled from the next workflow task: a run that ended in the task accepting the update
+      // made its caller see "workflow execution already completed" instead of the answer.
+      void sleep(1).then(() => scope.cancel());
       return `${run.runbook} on ${run.cluster} steps aside for ${req.by}`;
     },
     {

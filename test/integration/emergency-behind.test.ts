@@ -13,9 +13,10 @@ import { labKill, labStart, labStatus } from '../../lab/index';
 import { successoverOptionFile, writeOptionFile } from '../../lab/mariadb';
 import { requireState } from '../../lab/state';
 import { emergencyRecovery } from '../../workflows';
+import { fenceWatchId } from '../../workflows/api';
 import { inventoryVariant } from './inventoryVariant';
 import { rootConnection, slaveStatus, startLab, type LabFixture } from './labFixture';
-import { withWorker } from './temporal';
+import { testClient, withWorker } from './temporal';
 
 let lab: LabFixture;
 let writer: Writer | undefined;
@@ -24,6 +25,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await writer?.stop();
+  // The recovery's fence watch outlives the test otherwise, and its id is every lab's.
+  await (
+    await testClient()
+  ).workflow
+    .getHandle(fenceWatchId('lab', 'db1'))
+    .terminate('test over')
+    .catch(() => undefined);
   await lab?.down();
 });
 

@@ -67,12 +67,15 @@ const isRoot = process.getuid?.() === 0;
     }
   });
 
-  it('starts every node read-only (--no-defaults first) and only the primary is made writable', async () => {
+  it('starts every node read-only (its own option file only, which says so) and only the primary is made writable', async () => {
     const ro = async (h: string) => Number((await query(lab.info, h, 'SELECT @@read_only AS r'))[0].r);
     expect([await ro('db1'), await ro('db2'), await ro('db3')]).toEqual([0, 1, 1]);
     const cmd = sh('cat', `/proc/${lab.info.hosts[0].pid}/cmdline`).split('\0');
-    expect(cmd[1]).toBe('--no-defaults');
-    expect(cmd).toContain('--read-only=1');
+    // --defaults-file first: no my.cnf of the machine leaks in.
+    expect(cmd[1]).toMatch(/^--defaults-file=\/.*\/db1\/my\.cnf$/);
+    const options = readFileSync(cmd[1].slice('--defaults-file='.length), 'utf8');
+    expect(options).toMatch(/^read_only=1$/m);
+    expect(options).toMatch(/^!includedir \/.*\/db1\/conf\.d$/m);
   });
 
   it('puts the VIP on the primary only, and status says so', async () => {

@@ -7,7 +7,7 @@ import { failureReason, startRunbook } from '../../cli/runbooks';
 import { RUNBOOKS, type PlannedSuccessoverResult, type TimelineStep } from '../../domain/runbook';
 import { plannedSuccessover } from '../../workflows';
 import { progressQuery, workflowIdFor, type Progress } from '../../workflows/api';
-import { reloadUntilVisible, shows, withPage } from './browser';
+import { reloadUntilVisible, shows, visible, withPage } from './browser';
 import { startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';
 import { testEnv } from './testEnv';
@@ -225,6 +225,10 @@ describe('the planned successover as the UI and its API show it', () => {
       const history = `${ui}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
       await page.goto(history, { waitUntil: 'domcontentloaded' });
       await shows(page.getByText(`runCriticalSection • ${SWITCH}`));
+      // The start event carries the summary; the event list shows 100 events a page, newest first,
+      // so in a run of more than 100 events it is on the list's first page only oldest first.
+      if (!(await visible(page.getByText(SUMMARY), 5000)))
+        await page.getByRole('button', { name: /Descending|Ascending/ }).first().click();
       await shows(page.getByText(SUMMARY));
       await shows(page.getByText('Completed', { exact: true }));
       await page.screenshot({ path: '/tmp/ui-run.png' });

@@ -228,7 +228,10 @@ describe('the planned successover as the UI and its API show it', () => {
       // The start event carries the summary; the event list shows 100 events a page, newest first,
       // so in a run of more than 100 events it is on the list's first page only oldest first.
       if (!(await visible(page.getByText(SUMMARY), 5000)))
-        await page.getByRole('button', { name: /Descending|Ascending/ }).first().click();
+        await page
+          .getByRole('button', { name: /Descending|Ascending/ })
+          .first()
+          .click();
       await shows(page.getByText(SUMMARY));
       await shows(page.getByText('Completed', { exact: true }));
       await page.screenshot({ path: '/tmp/ui-run.png' });

@@ -193,19 +193,3 @@ export function rankCandidates({ cluster, primary, nodes, gtid, positionOf }: Ra
   const candidates = [...eligible, ...judged.filter((c) => !c.eligible)].map(({ node: _n, ...c }) => c);
   return { candidates, best: eligible[0]?.name };
 }
-
-/** Candidates that hold transactions the chosen one lacks (emergency catch-up sources). */
-export function moreAdvancedThan(
-  chosen: NodeState,
-  nodes: NodeState[],
-  gtid: GtidOps,
-): { name: string; relation: 'ahead' | 'diverged' }[] {
-  const out: { name: string; relation: 'ahead' | 'diverged' }[] = [];
-  const position = readGtidOf(chosen.name, 'GTID position', () => gtid.normalize(chosen.gtidExecuted ?? ''));
-  for (const n of nodes) {
-    if (n.name === chosen.name || !n.reachable || n.gtidExecuted === undefined) continue;
-    const relation = readGtidOf(n.name, 'GTID position', () => gtid.compare(n.gtidExecuted!, position));
-    if (relation === 'ahead' || relation === 'diverged') out.push({ name: n.name, relation });
-  }
-  return out;
-}

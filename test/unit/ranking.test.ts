@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { gtidOps } from '../../domain/gtid';
-import { candidateOrder, moreAdvancedThan, rankCandidates, UnreadableGtid } from '../../domain/ranking';
+import { candidateOrder, rankCandidates, UnreadableGtid } from '../../domain/ranking';
 import type { NodeState } from '../../domain/topology';
 import { cluster, replicaOf, topology } from './decisions.fixtures';
 
@@ -91,22 +91,6 @@ describe('candidate ranking, rule by rule', () => {
     expect(r.best).toBe('db3');
     expect(r.candidates[0].reasons.join(' ')).toMatch(/same data center as db1/);
   });
-
-  test('moreAdvancedThan finds replicas holding what the chosen one lacks', () => {
-    const t = topology(
-      {
-        db2: { gtidExecuted: '0-1-90' },
-        db3: { gtidExecuted: '0-1-95' },
-        db4: { gtidExecuted: '0-1-80,1-4-3' },
-      },
-      4,
-    );
-    const chosen = t.nodes[1];
-    expect(moreAdvancedThan(chosen, t.nodes.slice(1), gtid)).toEqual([
-      { name: 'db3', relation: 'ahead' },
-      { name: 'db4', relation: 'diverged' },
-    ]);
-  });
 });
 
 describe('candidate ranking is a total order', () => {
@@ -153,11 +137,6 @@ describe('candidate ranking is a total order', () => {
       /^db3's GTID position cannot be read: invalid MariaDB GTID position/,
     );
     expect((thrown as Error).message).toMatch(/set promotion: must_not on db3/);
-  });
-
-  test('moreAdvancedThan names the host whose position does not parse', () => {
-    const t = topology({ db3: { gtidExecuted: '0-1-x' } });
-    expect(() => moreAdvancedThan(t.nodes[1], t.nodes.slice(1), gtid)).toThrow(/^db3's GTID position/);
   });
 });
 

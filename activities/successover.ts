@@ -32,6 +32,11 @@ export interface CriticalSectionInput {
   waitTimeoutSeconds: number;
   readOnlyTimeoutSeconds: number;
   killIntervalMs: number;
+  /**
+   * A master-master pair: promotion only lifts read_only on the target, whose replication from
+   * the old primary (read-only, its sessions killed) keeps running for the way back.
+   */
+  keepReplication?: boolean;
 }
 
 export interface CriticalSectionResult {
@@ -86,7 +91,12 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
 
     /** Every statement and command the run would send, for dry runs and the UI. */
     async planSuccessover(
-      input: { cluster: string; primary: string; target: string } & Partial<CriticalSectionInput>,
+      input: {
+        cluster: string;
+        primary: string;
+        target: string;
+        pair?: boolean;
+      } & Partial<CriticalSectionInput>,
     ) {
       await holdpoint('plan');
       const spec = clusterOf(input.cluster);
@@ -117,7 +127,11 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           target,
           d.waitUntilApplied(POSITION, input.waitTimeoutSeconds ?? 10).statements,
         ),
-        ...sql('promote (point of no return)', target, [...d.stopAndForgetReplication(), ...d.readOnlyOff()]),
+        ...sql(
+          'promote (point of no return)',
+          target,
+          input.pair ? d.readOnlyOff() : [...d.stopAndForgetReplication(), ...d.readOnlyOff()],
+        ),
         ...router.plan('attach', target).map((c) => ({ step: 'traffic to target', ...c })),
         ...router.plan('detach', primary).map((c) => ({ step: 'traffic off old primary', ...c })),
         ...others.flatMap((h) =>
@@ -214,7 +228,7 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
         // A retry after a crash past the point of no return finds the target promoted: roll forward.
         const targetReplication = await probe(t, d.replicationStatus());
         const targetFacts = await probe(t, d.nodeFacts());
-        const resumed = targetReplication === null && !targetFacts.readOnly;
+        const resumed = (input.keepReplication || targetReplication === null) && !targetFacts.readOnly;
 
         await killer.prepare();
         const blackoutStart = Date.now();
@@ -263,9 +277,10 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
             return r;
           });
           // 5e. Promote: the point of no return.
-          await step('promote', target, () =>
-            run(target, [...d.stopAndForgetReplication(), ...d.readOnlyOff()], t, 'promote'),
-          );
+          const promote = input.keepReplication
+            ? d.readOnlyOff()
+            : [...d.stopAndForgetReplication(), ...d.readOnlyOff()];
+          await step('promote', target, () => run(target, promote, t, 'promote'));
         }
         // 5f. Traffic to the target first, then off the old primary: the VIP is never on no host
         // (a SYN sent then is retried by the client's kernel only after a second), and the old

@@ -206,6 +206,8 @@ export interface PlannedSuccessoverResult {
   warnings: string[];
   forced: string[];
   ranking?: unknown;
+  /** A master-master pair: replication left running both ways between primary and target. */
+  pair: boolean;
   topology: TopologyNodeView[];
 }
 

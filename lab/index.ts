@@ -51,7 +51,8 @@ type Resolved = LabState['options'] & {
 function resolveOptions(o: LabOptions): Resolved {
   const mode: LabMode = o.mode ?? (isRoot() ? 'netns' : 'loopback');
   const r: Resolved = {
-    hosts: o.hosts ?? DEFAULTS.hosts,
+    hosts: o.hosts ?? (o.masterMaster ? 2 : DEFAULTS.hosts),
+    masterMaster: o.masterMaster ?? false,
     mode,
     semiSync: o.semiSync ?? false,
     prefix: o.prefix ?? DEFAULTS.prefix,
@@ -66,6 +67,8 @@ function resolveOptions(o: LabOptions): Resolved {
   };
   if (!Number.isInteger(r.hosts) || r.hosts < 2 || r.hosts > 9)
     throw new Error(`--hosts ${r.hosts}: expected 2 to 9 (a primary and at least one replica)`);
+  if (r.masterMaster && r.hosts !== 2)
+    throw new Error(`--master-master with --hosts ${r.hosts}: a master-master pair is 2 hosts`);
   // Link names are at most 15 characters: "<prefix>-db9".
   if (!/^[a-z][a-z0-9]{0,9}$/.test(r.prefix))
     throw new Error(`--prefix ${r.prefix}: expected 1-10 lowercase letters/digits starting with a letter`);
@@ -365,6 +368,22 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
       }),
     ),
   );
+  if (o.masterMaster) {
+    // The way back of the pair: db1 replicates from db2 and skips its own writes coming back
+    // (same server_id), as seed 004's pairs do. db2's binlog holds only db1's transactions now.
+    o.log(`master-master: ${primary.name} replicates from ${hosts[1].name} too`);
+    await withRoot(primary.socket, (c) =>
+      replicateFrom(c, { host: hosts[1].address, port: hosts[1].port }, accounts.replication),
+    );
+    await waitFor(
+      `${primary.name} to connect to ${hosts[1].name}`,
+      () =>
+        withRoot(primary.socket, async (c) =>
+          (await facts(c)).replica?.ioRunning === 'Yes' ? true : undefined,
+        ),
+      10_000,
+    );
+  }
   if (o.semiSync) await resumeSemiSync(primary, hosts.slice(1));
   await withRoot(primary.socket, async (c) => {
     // The one time the lab itself makes a node writable; from here on only runbooks do.
@@ -465,6 +484,7 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
       webhookTokenFile: files.webhook,
     },
     semiSync: o.semiSync,
+    masterMaster: o.masterMaster,
     alerting: null,
   };
   // The lab's own time (the Temporal hook below is extra and reported apart).

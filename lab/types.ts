@@ -8,6 +8,11 @@ export interface LabOptions {
   /** netns (default as root) or loopback (no root needed). */
   mode?: LabMode;
   semiSync?: boolean;
+  /**
+   * A master-master pair (seeds 003, 004): two hosts, db1 the writer also replicating from db2;
+   * with HAProxy (loopback) db2 is db1's `backup` server.
+   */
+  masterMaster?: boolean;
   /** Prefix of namespaces and links (netns mode). Default "so". */
   prefix?: string;
   /** /24 for the lab bridge (netns mode). Default 10.99.0.0/24. */
@@ -78,6 +83,8 @@ export interface LabInfo {
     webhookTokenFile: string;
   };
   semiSync: boolean;
+  /** A master-master pair (db1 <-> db2); optional in older state files. */
+  masterMaster?: boolean;
 }
 
 export interface HostStatus extends LabHost {
@@ -109,10 +116,19 @@ export interface LabState {
   options: Required<
     Omit<
       LabOptions,
-      'log' | 'dir' | 'temporal' | 'temporalPort' | 'temporalUiPort' | 'alerting' | 'webhookPort'
+      | 'log'
+      | 'dir'
+      | 'temporal'
+      | 'temporalPort'
+      | 'temporalUiPort'
+      | 'alerting'
+      | 'webhookPort'
+      | 'masterMaster'
     >
   > & {
     temporal: boolean;
+    /** Optional in older state files. */
+    masterMaster?: boolean;
     /** Optional in older state files. */
     alerting?: boolean;
     webhookPort?: number;

@@ -2,6 +2,7 @@
 // the same request started again finishes the work (traffic, repoint, roles) instead of refusing.
 import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import { switchState, type Unfinished } from '../domain/planned/rollForward';
+import { standbyOf } from '../domain/topology';
 import type { PlannedSuccessoverResult } from '../domain/runbook';
 import { acts, call } from './activities';
 import { FailureType } from './api';
@@ -86,6 +87,7 @@ export async function rollForward(run: Runbook, u: Unfinished): Promise<PlannedS
     plan: [],
     warnings,
     forced: [],
+    pair: standbyOf(after.topology, target) !== null,
     topology: after.view,
   };
 }

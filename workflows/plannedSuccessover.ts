@@ -75,16 +75,16 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
         gtid: gtidOps(spec.flavor),
       });
       if (!preflight.ok) throw refused(run.runbook, cluster, preflight.refusals);
-      const { primary, target, warnings, forced, ranking } = preflight.decision;
+      const { primary, target, warnings, forced, ranking, pair } = preflight.decision;
       run.enterPhase(
         'preflight',
-        `${primary} → ${target}${forced.length ? ` (forced: ${forced.join('; ')})` : ''}`,
+        `${primary} ${pair ? '<->' : '→'} ${target}${forced.length ? ` (forced: ${forced.join('; ')})` : ''}`,
       );
 
       const plan = await run.step('plan', undefined, () =>
-        call(acts.planSuccessover, `plan ${primary} → ${target}`, { ...input, primary, target }),
+        call(acts.planSuccessover, `plan ${primary} → ${target}`, { ...input, primary, target, pair }),
       );
-      const common = { ok: true as const, cluster, primary, target, warnings, forced, ranking, plan };
+      const common = { ok: true as const, cluster, primary, target, warnings, forced, ranking, plan, pair };
       if (input.dryRun) {
         run.enterPhase('done', 'dry run: nothing was changed');
         return { ...common, dryRun: true, blackoutMs: null, timeline: run.timeline, topology: before.view };
@@ -112,6 +112,8 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
       // 5. The critical section, in one activity so no engine round trip lands inside the blackout:
       // 5a read-only, 5b kill loop, 5c final position, 5d wait, 5e PROMOTE (point of no return),
       // 5f move traffic, 5g stop the kill loop. Each is idempotent, so a retry resumes safely.
+      // A pair's target keeps replicating from the old primary (seed 004: only read_only, the
+      // kill loop and the traffic change): the way back stays open with nothing to rebuild.
       run.preemptible = false; // the critical section is only ever finished or compensated
       run.enterPhase('critical-section', `${primary} read-only → ${target} writable`);
       let critical;
@@ -126,6 +128,7 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
             waitTimeoutSeconds: input.waitTimeoutSeconds,
             readOnlyTimeoutSeconds: input.readOnlyTimeoutSeconds,
             killIntervalMs: input.killIntervalMs,
+            keepReplication: pair,
           },
           criticalOptions,
         );
@@ -152,6 +155,8 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
       run.record(critical.steps);
 
       // 6. Repoint the other replicas and the old primary (as a read-only replica) to the target.
+      // In a pair the old primary already replicates from the target: the repoint only sets its
+      // position by GTID (its own writes merged in), so nothing is fetched or replayed twice.
       // Never an unprovisioned node: it would replay the whole history (preflight warned of it).
       // Meanwhile the roles are made to survive a restart (the old primary starts read-only).
       run.enterPhase('repoint');
@@ -183,7 +188,7 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
 
       // 7. Verify the invariants and return the timeline.
       run.enterPhase('verify');
-      const after = await verifyInvariants(run, cluster, target);
+      const after = await verifyInvariants(run, cluster, target, [], pair ? primary : undefined);
       run.enterPhase('done', `${primary} → ${target} in ${critical.blackoutMs} ms of write blackout`);
       return {
         ...common,

@@ -11,6 +11,8 @@ export async function verifyInvariants(
   cluster: string,
   primary: string,
   excluded: string[] = [],
+  /** A master-master pair's standby: the writer must replicate from it. */
+  pairedWith?: string,
 ) {
   let notes: string[] = [];
   return run.step(
@@ -25,6 +27,7 @@ export async function verifyInvariants(
           primary,
           trafficHolders: seen.trafficHolders,
           excluded,
+          ...(pairedWith !== undefined ? { pairedWith } : {}),
         }));
         if (violations.length === 0) return seen;
         await sleep(500);

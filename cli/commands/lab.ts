@@ -25,9 +25,10 @@ const int = (what: string) => (v: string) => {
 };
 
 interface UpOptions {
-  hosts: number;
+  hosts?: number;
   mode?: 'netns' | 'loopback';
   semiSync?: boolean;
+  masterMaster?: boolean;
   json?: boolean;
   prefix?: string;
   subnet?: string;
@@ -96,9 +97,13 @@ export function registerLab(program: Command): void {
   lab
     .command('up')
     .description('build the lab: namespaces, sshd, mariadbd, replication, VIP (or HAProxy), inventory')
-    .option('--hosts <n>', 'number of MariaDB hosts', int('--hosts'), 3)
+    .option('--hosts <n>', 'number of MariaDB hosts (default 3; 2 with --master-master)', int('--hosts'))
     .option('--mode <mode>', 'netns (default as root) or loopback')
     .option('--semi-sync', 'enable semi-synchronous replication')
+    .option(
+      '--master-master',
+      'a master-master pair: db1 and db2 each replicating from the other (VIP in netns mode, HAProxy with db2 as backup in loopback)',
+    )
     .option('--json', 'print the lab as JSON')
     .option('--prefix <name>', 'prefix of namespaces and links', 'so')
     .option('--subnet <cidr>', 'lab bridge subnet (/24)', '10.99.0.0/24')
@@ -131,6 +136,7 @@ export function registerLab(program: Command): void {
         hosts: o.hosts,
         mode: o.mode,
         semiSync: o.semiSync,
+        masterMaster: o.masterMaster,
         prefix: o.prefix,
         subnet: o.subnet,
         basePort: o.basePort,

@@ -15,6 +15,11 @@ export interface NodeFacts {
   superReadOnly: boolean | null;
   uptimeSeconds: number;
   logBin: boolean;
+  /**
+   * auto_increment_increment/offset: on a master-master pair both sides with the same values is
+   * harmless while one side writes and collides the moment both do.
+   */
+  autoIncrement: { increment: number; offset: number };
   /** null when the flavor's minimum version has no portable way to read it. */
   logReplicaUpdates: boolean | null;
   gtid: {

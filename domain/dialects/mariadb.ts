@@ -23,6 +23,7 @@ function nodeFacts(): Probe<NodeFacts> {
         'SELECT @@version AS version, @@server_id AS server_id, @@read_only AS read_only, ' +
           '@@log_bin AS log_bin, @@log_slave_updates AS log_slave_updates, ' +
           '@@gtid_strict_mode AS gtid_strict_mode, @@gtid_domain_id AS gtid_domain_id, ' +
+          '@@auto_increment_increment AS auto_increment_increment, @@auto_increment_offset AS auto_increment_offset, ' +
           "(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME') AS uptime",
       ),
     ],
@@ -35,6 +36,10 @@ function nodeFacts(): Probe<NodeFacts> {
         superReadOnly: null,
         uptimeSeconds: numOrNull(r, 'uptime') ?? 0,
         logBin: bool(r, 'log_bin'),
+        autoIncrement: {
+          increment: num(r, 'auto_increment_increment'),
+          offset: num(r, 'auto_increment_offset'),
+        },
         logReplicaUpdates: bool(r, 'log_slave_updates'),
         gtid: {
           enabled: true,

@@ -25,6 +25,7 @@ function nodeFacts(): Probe<NodeFacts> {
         'SELECT @@version AS version, @@server_id AS server_id, @@read_only AS read_only, ' +
           '@@super_read_only AS super_read_only, @@log_bin AS log_bin, @@gtid_mode AS gtid_mode, ' +
           '@@enforce_gtid_consistency AS enforce_gtid_consistency, @@server_uuid AS server_uuid, ' +
+          '@@auto_increment_increment AS auto_increment_increment, @@auto_increment_offset AS auto_increment_offset, ' +
           // information_schema.GLOBAL_STATUS is gone in MySQL 8.
           "(SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Uptime') AS uptime",
       ),
@@ -39,6 +40,10 @@ function nodeFacts(): Probe<NodeFacts> {
         superReadOnly: bool(r, 'super_read_only'),
         uptimeSeconds: numOrNull(r, 'uptime') ?? 0,
         logBin: bool(r, 'log_bin'),
+        autoIncrement: {
+          increment: num(r, 'auto_increment_increment'),
+          offset: num(r, 'auto_increment_offset'),
+        },
         // log_slave_updates was renamed log_replica_updates in 8.0.26; neither spans 8.0.23-8.4.
         logReplicaUpdates: null,
         gtid: {

@@ -51,6 +51,14 @@ export interface AdvancementRanking {
   readonly diverged: readonly (readonly [string, string])[];
 }
 
+export interface ErrantOptions {
+  /**
+   * Leave out what originated on this server (MariaDB server_id, MySQL server_uuid): asked of a
+   * writer against its pair's standby, its own writes not yet replicated are lag, not errant.
+   */
+  exceptOrigin?: { serverId?: number; serverUuid?: string | null };
+}
+
 export interface GtidOps {
   readonly flavor: Flavor;
   /** Canonical text. Throws GtidParseError on malformed input. */
@@ -68,7 +76,7 @@ export interface GtidOps {
    * Transactions the replica has and the primary does not. MySQL: both @@gtid_executed.
    * MariaDB: both @@gtid_binlog_state (per domain+server, so old primaries' writes are told apart).
    */
-  errant(replica: string, primary: string): ErrantTransactions;
+  errant(replica: string, primary: string, options?: ErrantOptions): ErrantTransactions;
   /**
    * How advanced a position is, as a number pair compared lexicographically (higher is more
    * advanced). A linear extension of `contains`: a position that has everything another has and
@@ -152,8 +160,10 @@ const mysqlOps: GtidOps = {
   isCaughtUp: (target, primary) => mysqlGtidIsSubset(parseMysqlGtidSet(primary), parseMysqlGtidSet(target)),
   missing: (target, primary) =>
     formatMysqlGtidSet(mysqlGtidSubtract(parseMysqlGtidSet(primary), parseMysqlGtidSet(target))),
-  errant(replica, primary) {
-    const set = mysqlGtidSubtract(parseMysqlGtidSet(replica), parseMysqlGtidSet(primary));
+  errant(replica, primary, options) {
+    const all = mysqlGtidSubtract(parseMysqlGtidSet(replica), parseMysqlGtidSet(primary));
+    const own = options?.exceptOrigin?.serverUuid?.toLowerCase();
+    const set = own ? { entries: all.entries.filter((e) => e.uuid !== own) } : all;
     const gtidSet = formatMysqlGtidSet(set);
     const count = mysqlGtidCount(set);
     const summary =
@@ -178,8 +188,11 @@ const mariadbOps: GtidOps = {
   isCaughtUp: (target, primary) => mariadbOps.missing(target, primary) === '',
   missing: (target, primary) =>
     formatMariadbGtidList(mariadbPosMissing(parseMariadbGtidPos(target), parseMariadbGtidPos(primary))),
-  errant(replica, primary) {
-    const entries = mariadbErrant(parseMariadbGtidState(replica), parseMariadbGtidState(primary));
+  errant(replica, primary, options) {
+    const own = options?.exceptOrigin?.serverId;
+    const entries = mariadbErrant(parseMariadbGtidState(replica), parseMariadbGtidState(primary)).filter(
+      (e) => e.serverId !== own,
+    );
     const summary =
       entries.length === 0
         ? 'no errant transactions'

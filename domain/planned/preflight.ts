@@ -5,7 +5,14 @@ import type { Cluster } from '../inventory';
 import type { GtidOps } from '../gtid';
 import { isUnprovisioned, notRepointed, UNPROVISIONED } from '../provision/unprovisioned';
 import { rankCandidates, type Ranking } from '../ranking';
-import { findPrimary, replicationHealthy, type Topology } from '../topology';
+import {
+  autoIncrementWarning,
+  findPrimary,
+  pairDisagreements,
+  replicationHealthy,
+  standbyOf,
+  type Topology,
+} from '../topology';
 import { isOlder } from '../version';
 
 /** The fields of a dialect's long-transaction row that preflight reports. */
@@ -29,6 +36,8 @@ export interface PlannedDecision {
   warnings: string[];
   /** Checks that failed but that `force` overrode. */
   forced: string[];
+  /** A master-master pair: the old primary keeps replicating from the target, and back. */
+  pair: boolean;
 }
 
 export type Preflight = { ok: true; decision: PlannedDecision } | { ok: false; refusals: string[] };
@@ -62,7 +71,27 @@ export function preflightPlanned(input: {
   if (cluster.primary !== undefined && cluster.primary !== primary)
     warnings.push(`the inventory names ${cluster.primary} as primary; ${primary} is the writable node now`);
 
-  let target = request.target;
+  // A pair switches to its standby and nowhere else: a third node would leave both old sides behind.
+  const standby = standbyOf(topology, primary);
+  if (standby) {
+    const standbyNode = topology.nodes.find((n) => n.name === standby)!;
+    refusals.push(...pairDisagreements(primaryNode, standbyNode, gtid));
+    const shared = autoIncrementWarning(primaryNode, standbyNode);
+    if (shared) warnings.push(shared);
+    if (request.target !== undefined && request.target !== standby && names.includes(request.target))
+      return {
+        ok: false,
+        refusals: [
+          ...refusals,
+          `${primary} and ${standby} are a master-master pair: a successover goes to ${standby}, not ${request.target} (break the pair first to promote another node)`,
+        ],
+      };
+  } else if (primaryNode.replication)
+    refusals.push(
+      `the writer ${primary} replicates from ${primaryNode.replication.source}, which does not replicate from it: outside a master-master pair a writer must not replicate; stop that replication first`,
+    );
+
+  let target = request.target ?? standby ?? undefined;
   let ranking: Ranking | undefined;
   if (target === undefined) {
     ranking = rankCandidates({ cluster, primary, nodes: topology.nodes, gtid });
@@ -94,7 +123,8 @@ export function preflightPlanned(input: {
   if (targetNode.reachable && isUnprovisioned(targetNode)) {
     refusals.push(`${target} is empty and replicates from no one (${UNPROVISIONED} first)`);
   } else if (targetNode.reachable) {
-    const broken = replicationHealthy(targetNode, primary);
+    // A pair's two directions and its errant transactions were checked above.
+    const broken = standby ? undefined : replicationHealthy(targetNode, primary);
     if (broken) refusals.push(`${broken}: fix replication on the target first`);
     const maxLag = request.maxLagSeconds ?? cluster.policy.maxLagSeconds;
     const lag = targetNode.replication?.lagSeconds;
@@ -104,7 +134,7 @@ export function preflightPlanned(input: {
         `${target} lags ${lag} s behind ${primary}, more than maxLagSeconds ${maxLag}: wait for it to catch up`,
       );
     const errant = gtid.errant(targetNode.gtidHistory ?? '', primaryNode.gtidHistory ?? '');
-    if (errant.errant)
+    if (errant.errant && !standby)
       refusals.push(
         `${target} has errant transactions (${errant.summary}): promoting it would lose them or replay them twice; remove them first`,
       );
@@ -134,5 +164,5 @@ export function preflightPlanned(input: {
   }
 
   if (refusals.length) return { ok: false, refusals };
-  return { ok: true, decision: { primary, target, ranking, warnings, forced } };
+  return { ok: true, decision: { primary, target, ranking, warnings, forced, pair: standby !== null } };
 }

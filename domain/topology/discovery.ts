@@ -53,6 +53,13 @@ export function toNodeState(h: HostTopology): NodeState {
     ...(h.error ? { error: h.error } : {}),
     version: h.facts?.version,
     readOnly: h.facts ? h.facts.readOnly || h.facts.superReadOnly === true : undefined,
+    ...(h.facts
+      ? {
+          serverId: h.facts.serverId,
+          serverUuid: h.facts.gtid.serverUuid,
+          autoIncrement: h.facts.autoIncrement,
+        }
+      : {}),
     replication: r
       ? {
           source: h.sourceName ?? `${r.sourceHost}:${r.sourcePort}`,

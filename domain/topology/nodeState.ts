@@ -21,6 +21,11 @@ export interface NodeState {
   error?: string;
   version?: string;
   readOnly?: boolean;
+  /** Tells a node's own writes from those it replicated (pair checks). */
+  serverId?: number;
+  /** MySQL server_uuid; null on MariaDB. */
+  serverUuid?: string | null;
+  autoIncrement?: { increment: number; offset: number };
   replication: ReplicationFacts | null;
   /**
    * What the node has applied. MySQL: gtid_executed. MariaDB: gtid_current_pos (written

@@ -1,5 +1,7 @@
 // Loopback mode's traffic router: HAProxy with a writer frontend and a backend whose only
 // enabled server is the primary; runbooks switch it through the runtime API (admin socket).
+// A master-master pair (seed 003) has both enabled, the standby as `backup`: it takes new
+// connections only once the active primary is put in maintenance.
 import { writeFileSync } from 'node:fs';
 import { findBinary } from './bin';
 import { daemon } from './sh';
@@ -11,7 +13,16 @@ export interface HaproxyConfig {
   pidFile: string;
   socket: string;
   writerPort: number;
-  servers: { name: string; address: string; port: number; enabled: boolean }[];
+  servers: HaproxyServer[];
+}
+
+export interface HaproxyServer {
+  name: string;
+  address: string;
+  port: number;
+  enabled: boolean;
+  /** Written `backup`: the pair's standby, in config order after the active primary. */
+  backup?: boolean;
 }
 
 export function writeHaproxyConfig(c: HaproxyConfig): void {
@@ -33,7 +44,8 @@ export function writeHaproxyConfig(c: HaproxyConfig): void {
     '  option tcpka',
     ...c.servers.map(
       (s) =>
-        `  server ${s.name} ${s.address}:${s.port} on-marked-down shutdown-sessions${s.enabled ? '' : ' disabled'}`,
+        `  server ${s.name} ${s.address}:${s.port} on-marked-down shutdown-sessions` +
+        `${s.backup ? ' backup' : ''}${s.enabled ? '' : ' disabled'}`,
     ),
   ];
   writeFileSync(c.configFile, lines.join('\n') + '\n', { mode: 0o600 });

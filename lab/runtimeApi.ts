@@ -1,5 +1,6 @@
 // A one-command client for HAProxy's runtime API (lab status reads who the writer backend serves).
 import { createConnection } from 'node:net';
+import { parseShowStat, receivers } from '../activities/traffic/haproxyState';
 
 export function haproxyCommand(socket: string, command: string, timeoutMs = 2000): Promise<string> {
   return new Promise((resolvePromise, reject) => {
@@ -22,14 +23,32 @@ export function haproxyCommand(socket: string, command: string, timeoutMs = 2000
   });
 }
 
-/** Servers of a backend that take traffic (admin state ready: not in maintenance or drain). */
+export interface LabServer {
+  name: string;
+  /** Not in maintenance or drain: what writeHaproxyConfig writes as not `disabled`. */
+  enabled: boolean;
+  backup: boolean;
+  /** Receives new connections now, by HAProxy's backup rules. */
+  holder: boolean;
+}
+
+/** A backend's servers as HAProxy routes them now (one `show stat`, parsed like the router does). */
+export async function backendServers(socket: string, backend: string): Promise<LabServer[]> {
+  const out = await haproxyCommand(socket, `show stat ${backend} 4 -1`);
+  const servers = parseShowStat(out, backend);
+  const holders = new Set(receivers(servers).map((s) => s.server));
+  return servers.map((s) => ({
+    name: s.server,
+    enabled: !s.maint && !s.drain,
+    backup: s.backup,
+    holder: holders.has(s.server),
+  }));
+}
+
+/**
+ * The servers that receive new writer connections: the lab's writer. With a pair's `backup` standby
+ * both are enabled and only the active one is the writer, so "enabled" alone would show two.
+ */
 export async function enabledServers(socket: string, backend: string): Promise<string[]> {
-  const out = await haproxyCommand(socket, `show servers state ${backend}`);
-  // "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state ..."
-  return out
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#') && /^\d+ /.test(l))
-    .map((l) => l.split(' '))
-    .filter((f) => f[1] === backend && Number(f[6]) === 0)
-    .map((f) => f[3]);
+  return (await backendServers(socket, backend)).filter((s) => s.holder).map((s) => s.name);
 }

@@ -1,11 +1,13 @@
 // HAProxy as the writer router, through its runtime API (stats socket, level admin). Detach puts
 // the server in maintenance and cuts its open sessions, so no client keeps writing to a demoted
-// primary; every change is read back with `show servers state`.
+// primary; every change is read back with `show stat`, which also says who takes new connections
+// under HAProxy's backup rules (a master-master pair's standby is a `backup` server: attaching it
+// only makes it ready, and new connections reach it once the active primary is detached).
 import { createConnection } from 'node:net';
 import type { Cluster, Traffic } from '../../domain/inventory';
 import { FailureType, nonRetryable, retryable } from '../errors';
 import { errorMessage, hostOf } from './common';
-import { parseServersState, type HaproxyServerState } from './haproxyState';
+import { parseShowStat, receivers, type HaproxyServerStat, type RoutingOptions } from './haproxyState';
 import type {
   Holders,
   PlannedCommand,
@@ -27,6 +29,8 @@ export class HaproxyRouter implements TrafficRouter {
     private readonly cluster: Cluster,
     private readonly traffic: HaproxyTraffic,
     private readonly timeoutMs = 5_000,
+    // The runtime API does not show `option allbackups`: HAProxy's default unless told.
+    private readonly routing: RoutingOptions = {},
   ) {}
 
   serverName(host: string): string {
@@ -45,23 +49,26 @@ export class HaproxyRouter implements TrafficRouter {
 
   plan(op: TrafficOp, host: string): PlannedCommand[] {
     const on = `haproxy ${this.traffic.runtimeApi}`;
-    return [...this.commands(op, host), `show servers state ${this.backend()}`].map((command) => ({
-      on,
-      command,
-    }));
+    return [...this.commands(op, host), this.statCommand()].map((command) => ({ on, command }));
+  }
+
+  /** The backend's servers (type 4: no frontend or backend rows), in HAProxy's list order. */
+  statCommand(): string {
+    return `show stat ${this.backend()} 4 -1`;
   }
 
   /** The backend's servers as HAProxy reports them now. */
-  async servers(): Promise<HaproxyServerState[]> {
-    const out = await this.call(`show servers state ${this.backend()}`);
+  async servers(): Promise<HaproxyServerStat[]> {
+    const command = this.statCommand();
+    const out = await this.call(command);
     try {
-      return parseServersState(out);
+      return parseShowStat(out, this.backend());
     } catch (e) {
-      // "Can't find backend." and friends come back as plain text.
+      // "No such proxy." and friends come back as plain text.
+      const hint = /no such proxy|can't find/i.test(out) ? ': check traffic.backend in the inventory' : '';
       throw nonRetryable(
         FailureType.BadConfiguration,
-        `haproxy ${this.traffic.runtimeApi}: show servers state ${this.backend()}: ${out.trim() || errorMessage(e)}: ` +
-          'check traffic.backend in the inventory',
+        `haproxy ${this.traffic.runtimeApi}: ${command}: ${errorMessage(e)}${hint}`,
       );
     }
   }
@@ -74,14 +81,15 @@ export class HaproxyRouter implements TrafficRouter {
     return this.change('attach', host, options, (s) => !s.maint && !s.drain);
   }
 
+  /** Who receives new writer connections now: one `show stat`, as this runs inside the blackout. */
   async holders(): Promise<Holders> {
+    return { holders: this.receiving(await this.servers()), unknown: [] };
+  }
+
+  /** Receivers by inventory host name; a server that is no host keeps its name: it breaks the invariant. */
+  private receiving(servers: HaproxyServerStat[]): string[] {
     const byServer = new Map(this.cluster.hosts.map((h) => [this.traffic.servers[h.name] ?? h.name, h.name]));
-    const servers = await this.servers();
-    // A routable server that is no inventory host is reported by its own name: it breaks the invariant.
-    return {
-      holders: servers.filter((s) => s.routable).map((s) => byServer.get(s.server) ?? s.server),
-      unknown: [],
-    };
+    return receivers(servers, this.routing).map((s) => byServer.get(s.server) ?? s.server);
   }
 
   private backend(): string {
@@ -93,7 +101,7 @@ export class HaproxyRouter implements TrafficRouter {
     op: TrafficOp,
     host: string,
     options: RouterCallOptions,
-    reached: (s: HaproxyServerState) => boolean,
+    reached: (s: HaproxyServerStat) => boolean,
   ): Promise<RouterResult> {
     try {
       const server = this.serverName(host);
@@ -102,19 +110,24 @@ export class HaproxyRouter implements TrafficRouter {
         const out = (await this.call(command)).trim();
         if (out !== '') throw this.commandFailure(command, out);
       }
-      const after = this.find(await this.servers(), server);
+      const servers = await this.servers();
+      const after = this.find(servers, server);
       if (!reached(after))
         throw nonRetryable(
           FailureType.BadConfiguration,
           `haproxy ${this.backend()}/${server}: after ${op} the server state is ${describe(after)}: ` +
-            'something else (configuration "disabled", DNS resolution, a health agent) holds it',
+            'something else holds it (a tracked server in maintenance or drain, DNS resolution)',
         );
+      // `changed` reads the status, which shows a drain only while the server is up: a drained
+      // server that is also DOWN counts as ready. Only the timeline's wording depends on it.
+      const takers = this.receiving(servers);
       return {
         host,
         op,
         ok: true,
         changed: !reached(before),
-        detail: `${this.backend()}/${server} ${describe(after)}`,
+        routed: takers.includes(host),
+        detail: `${this.backend()}/${server} ${describe(after)}: ${routing(host, after, takers)}`,
       };
     } catch (e) {
       if (!options.bestEffort) throw e;
@@ -123,12 +136,13 @@ export class HaproxyRouter implements TrafficRouter {
         op,
         ok: false,
         changed: false,
+        routed: false,
         detail: `${op} ${host} on haproxy failed: ${errorMessage(e)}`,
       };
     }
   }
 
-  private find(servers: HaproxyServerState[], server: string): HaproxyServerState {
+  private find(servers: HaproxyServerStat[], server: string): HaproxyServerStat {
     const s = servers.find((x) => x.server === server);
     if (!s)
       throw nonRetryable(
@@ -193,8 +207,20 @@ function checkName(what: string, name: string): void {
     );
 }
 
-function describe(s: HaproxyServerState): string {
-  const admin = s.maint ? 'maint' : s.drain ? 'drain' : 'ready';
-  const op = ['down', 'starting', 'up', 'stopping'][s.opState] ?? `op ${s.opState}`;
-  return `${admin} (health ${op}, weight ${s.userWeight}, admin flags 0x${s.adminState.toString(16)})`;
+function describe(s: HaproxyServerStat): string {
+  return `${s.status} (${s.backup ? 'backup' : 'active'}, weight ${s.weight})`;
+}
+
+/** Where new connections go after the op, in the words the run's timeline shows. */
+function routing(host: string, s: HaproxyServerStat, takers: string[]): string {
+  if (takers.includes(host))
+    return takers.length > 1
+      ? `takes new connections, shared with ${takers.filter((t) => t !== host).join(', ')}`
+      : 'takes new connections';
+  const elsewhere =
+    takers.length > 0 ? `new connections go to ${takers.join(', ')}` : 'no server takes new connections';
+  if (s.maint || s.drain) return elsewhere;
+  if (!s.usable) return `ready but not usable (${s.status}, weight ${s.weight}); ${elsewhere}`;
+  // A usable backup behind a usable active server: the pair's standby, waiting for the detach.
+  return `ready as a backup; ${elsewhere} until the active server is detached`;
 }

@@ -7,11 +7,12 @@ export class NoneRouter implements TrafficRouter {
   readonly type = 'none' as const;
 
   async detach(host: string): Promise<RouterResult> {
-    return { host, op: 'detach', ok: true, changed: false, detail: NOTHING };
+    return { host, op: 'detach', ok: true, changed: false, routed: false, detail: NOTHING };
   }
 
   async attach(host: string): Promise<RouterResult> {
-    return { host, op: 'attach', ok: true, changed: false, detail: NOTHING };
+    // Clients find the primary themselves: nothing here routes them.
+    return { host, op: 'attach', ok: true, changed: false, routed: false, detail: NOTHING };
   }
 
   async holders(): Promise<Holders> {

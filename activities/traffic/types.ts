@@ -17,12 +17,19 @@ export interface RouterResult {
   ok: boolean;
   /** False when the host was already in the wanted state (a retry, or nothing to do). */
   changed: boolean;
+  /**
+   * After this op the host receives new writer connections. The write blackout ends at the first op
+   * that routes the new primary: its attach with a VIP, but the old primary's detach when the new
+   * one is an HAProxy `backup` server (attach only makes it ready). Always false after a detach,
+   * a best-effort failure, or with no router.
+   */
+  routed: boolean;
   /** What happened, for the run's timeline; never contains secrets. */
   detail: string;
 }
 
 export interface Holders {
-  /** Hosts that hold writer traffic now (VIP on an interface, HAProxy server ready). */
+  /** Hosts that receive new writer connections now (VIP on an interface; HAProxy by its backup rules). */
   holders: string[];
   /** Hosts that could not be asked (VIP router only), with the reason. */
   unknown: { host: string; reason: string }[];

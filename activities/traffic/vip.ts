@@ -122,7 +122,8 @@ export class VipRouter implements TrafficRouter {
       const r = await this.ssh.exec(h, command, { timeoutMs: this.timeoutMs, maxOutputBytes: 64 * 1024 });
       if (r.code !== 0)
         throw classifyIpFailure(host, op, this.traffic, r.stderr.trim() || `exit status ${r.code}`);
-      return { host, op, ok: true, ...interpret(r.stdout) };
+      // The VIP's holder takes new connections as soon as it has it.
+      return { host, op, ok: true, routed: op === 'attach', ...interpret(r.stdout) };
     } catch (e) {
       if (!options.bestEffort) throw e;
       return {
@@ -130,6 +131,7 @@ export class VipRouter implements TrafficRouter {
         op,
         ok: false,
         changed: false,
+        routed: false,
         detail: `${op} VIP on ${host} failed: ${errorMessage(e)}`,
       };
     }

@@ -1,5 +1,5 @@
-// Router choice, dry-run plans, the VIP shell scripts (run by the real sh against a fake `ip`),
-// and the parser of HAProxy's `show servers state`, on output captured from HAProxy 2.6.
+// Router choice, dry-run plans and the VIP shell scripts (run by the real sh against a fake `ip`);
+// HAProxy's `show stat` parser and backup rules are in haproxy-routing.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { validateInventory, type Cluster } from '../../domain/inventory';
 import { SshPool } from '../../activities/ssh';
 import { createRouter } from '../../activities/traffic/router';
-import { parseServersState } from '../../activities/traffic/haproxyState';
 import { VipRouter } from '../../activities/traffic/vip';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBm8bJ6hH7n4Uo1pT0QhN2H3b6aQ5Qe1i0q8m6cKQ4o0';
@@ -70,7 +69,9 @@ describe('createRouter', () => {
     const r = createRouter(cluster({ type: 'none' }));
     expect(r.plan('detach', 'db1')).toEqual([{ on: 'nothing', command: 'no traffic router configured' }]);
     expect(await r.holders()).toEqual({ holders: [], unknown: [] });
-    expect(await r.detach('db1')).toMatchObject({ ok: true, changed: false });
+    expect(await r.detach('db1')).toMatchObject({ ok: true, changed: false, routed: false });
+    // No router routes anyone: the runbook's blackout ends where clients find the primary themselves.
+    expect(await r.attach('db1')).toMatchObject({ ok: true, changed: false, routed: false });
   });
 
   it('plans HAProxy commands with the mapped server name', () => {
@@ -78,7 +79,7 @@ describe('createRouter', () => {
     expect(r.plan('detach', 'db2').map((c) => c.command)).toEqual([
       'set server mysql_writer/mariadb-2 state maint',
       'shutdown sessions server mysql_writer/mariadb-2',
-      'show servers state mysql_writer',
+      'show stat mysql_writer 4 -1',
     ]);
     expect(r.plan('attach', 'db1').map((c) => c.command)[0]).toBe('set server mysql_writer/db1 state ready');
     expect(r.plan('attach', 'db1')[0].on).toBe('haproxy unix:/run/haproxy/admin.sock');
@@ -167,51 +168,5 @@ describe('VIP scripts against a fake ip', () => {
     const r = run(router.detachCommand(), 'Cannot find device "eth0"');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Cannot find device');
-  });
-});
-
-// Captured from HAProxy 2.6.12: db1 forced maint, db2 configured "disabled" then set ready
-// (admin 0x4 stays), db3 weight 0, db4 draining.
-const CAPTURED = `1
-# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port
-2 writer 1 db1 - 0 1 1 1 0 1 0 0 0 0 0 0 - 0 - 0 0 - - 0
-2 writer 2 db2 127.0.0.1 2 4 1 1 0 1 0 0 8 0 0 0 - 2 - 0 0 - - 0
-2 writer 3 db3 127.0.0.1 2 0 0 0 0 1 0 2 0 0 0 0 - 3 - 0 0 - - 0
-2 writer 4 db4 127.0.0.1 2 8 1 1 0 1 0 2 0 0 0 0 - 4 - 0 0 - - 0
-
-`;
-
-describe('parseServersState', () => {
-  it('reads each server by column name', () => {
-    const s = parseServersState(CAPTURED);
-    expect(s.map((x) => [x.server, x.maint, x.drain, x.routable])).toEqual([
-      ['db1', true, false, false],
-      ['db2', false, false, true],
-      ['db3', false, false, false],
-      ['db4', false, true, false],
-    ]);
-    expect(s[0]).toMatchObject({ backend: 'writer', address: '-', opState: 0, adminState: 1, userWeight: 1 });
-  });
-
-  it('finds columns by name when a version reorders or adds them', () => {
-    const text =
-      '1\n# srv_name extra be_name srv_addr srv_admin_state srv_op_state srv_uweight\nx 9 be 1.2.3.4 1 2 5\n';
-    expect(parseServersState(text)[0]).toMatchObject({
-      server: 'x',
-      backend: 'be',
-      adminState: 1,
-      userWeight: 5,
-      maint: true,
-    });
-  });
-
-  it('reports an error answer instead of an empty list', () => {
-    expect(() => parseServersState("Can't find backend.\n")).toThrow(/Can't find backend/);
-    expect(() => parseServersState('1\n# be_name srv_name\n')).toThrow(/no srv_addr column/);
-  });
-
-  it('an empty backend has no servers', () => {
-    const header = CAPTURED.split('\n').slice(0, 2).join('\n');
-    expect(parseServersState(header)).toEqual([]);
   });
 });

@@ -292,6 +292,7 @@ export class FakeCluster {
       op,
       ok: true,
       changed: true,
+      routed: op === 'attach',
       detail: `${op === 'attach' ? 'VIP added on' : 'VIP removed from'} ${host}`,
     });
     return {

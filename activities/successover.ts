@@ -285,19 +285,22 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
         // 5f. Traffic to the target first, then off the old primary: the VIP is never on no host
         // (a SYN sent then is retried by the client's kernel only after a second), and the old
         // primary is read-only and killing sessions, so briefly reaching it cannot write.
-        await step(
+        // The blackout ends when the target takes new connections: at the attach for a VIP, at
+        // the detach for HAProxy with the target as the old primary's `backup` (seed 003).
+        const attached = await step(
           'traffic to target',
           target,
           () => router.attach(target.name),
           (r) => r.detail,
         );
-        const blackoutMs = Date.now() - blackoutStart;
+        let blackoutMs = Date.now() - blackoutStart;
         await step(
           'traffic off old primary',
           primary,
           () => router.detach(primary.name),
           (r) => r.detail,
         );
+        if (!attached.routed && router.type !== 'none') blackoutMs = Date.now() - blackoutStart;
         // 5g. Stop the kill loop.
         const kills = await step(
           'kill loop stopped',

@@ -191,6 +191,12 @@ export const PolicySchema = z.strictObject({
    * step aside (past its point of no return) before it refuses, naming the holder.
    */
   lockWaitSeconds: seconds(0).default(120),
+  /**
+   * When a fenced old primary answers again holding nothing the new primary lacks: leave it fenced
+   * for `successover run rejoin` (default), or rejoin it from the fence watch (a master-master
+   * pair's side becomes the standby again, both ways).
+   */
+  rejoin: z.enum(['manual', 'auto']).default('manual'),
   /** Only these hosts may be promoted (empty: all). */
   allow: z.array(z.string()).default([]),
   /** These hosts are never promoted. */

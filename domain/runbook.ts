@@ -14,6 +14,7 @@ export const RUNBOOKS = {
   emergency: 'emergency-recovery',
   provision: 'provision-replica',
   upgrade: 'blue-green-upgrade',
+  rejoin: 'rejoin',
   topology: 'topology',
 } as const;
 export type RunbookName = (typeof RUNBOOKS)[keyof typeof RUNBOOKS];
@@ -41,6 +42,22 @@ export const PlannedSuccessoverInputSchema = z.strictObject({
 });
 export type PlannedSuccessoverInput = z.input<typeof PlannedSuccessoverInputSchema>;
 export type PlannedSuccessoverRequest = z.output<typeof PlannedSuccessoverInputSchema>;
+
+export const RejoinInputSchema = z.strictObject({
+  cluster: clusterName,
+  /** The fenced old primary (or any read-only node) to take back as a replica of the primary. */
+  host: z.string().min(1),
+  /**
+   * Make it the standby of a master-master pair again (the primary replicates from it too).
+   * Absent: a pair when the host still names the primary as its source and the primary
+   * replicates from no one (what a pair's side looks like after an emergency recovery).
+   */
+  pair: z.boolean().optional(),
+  /** Bound on the wait for the host to apply the primary's position (pair only). */
+  waitTimeoutSeconds: z.number().positive().default(60),
+});
+export type RejoinInput = z.input<typeof RejoinInputSchema>;
+export type RejoinRequest = z.output<typeof RejoinInputSchema>;
 
 /** Who or what asked for an emergency recovery: recorded in the run's input and timeline. */
 export const TriggerSourceSchema = z.strictObject({
@@ -301,4 +318,21 @@ export interface BlueGreenUpgradeResult {
   decommission: string[];
   warnings: string[];
   timeline: TimelineStep[];
+}
+
+/** What a rejoin returns; a host holding what the primary lacks is a Refused failure instead. */
+export interface RejoinResult {
+  ok: true;
+  cluster: string;
+  host: string;
+  primary: string;
+  /** The host is the primary's master-master standby again (replication both ways). */
+  pair: boolean;
+  /** Why it was (or was not) taken for a pair. */
+  pairReason: string;
+  /** What the host had that the primary lacked: nothing, or the run would have refused. */
+  lost: string;
+  warnings: string[];
+  timeline: TimelineStep[];
+  topology: TopologyNodeView[];
 }

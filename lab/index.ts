@@ -404,7 +404,14 @@ async function build(o: Resolved, state: LabState): Promise<LabInfo> {
       pidFile: made('haproxy.pid'),
       socket,
       writerPort: o.basePort + 100,
-      servers: hosts.map((h, i) => ({ name: h.name, address: h.address, port: h.port, enabled: i === 0 })),
+      // A pair as seed 003 builds it: db2 enabled as db1's `backup`, taking writes once db1 is in maint.
+      servers: hosts.map((h, i) => ({
+        name: h.name,
+        address: h.address,
+        port: h.port,
+        enabled: i === 0 || (o.masterMaster === true && i === 1),
+        backup: o.masterMaster === true && i === 1,
+      })),
     };
     writeHaproxyConfig(cfg);
     const pid = startHaproxy(cfg, made('haproxy.log'));

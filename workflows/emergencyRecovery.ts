@@ -237,7 +237,13 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       // 11. Verify, report, and keep fencing the old primary until it answers.
       run.enterPhase('verify');
       const after = await verifyInvariants(run, cluster, candidate, [primary, ...strays]);
-      const watch = await watchOldPrimary(run, spec.flavor, primary, candidate);
+      const watch = await watchOldPrimary(
+        run,
+        spec.flavor,
+        primary,
+        candidate,
+        spec.policy.rejoin === 'auto',
+      );
       await detected;
       await notify(run, 'succeeded', {
         cluster,
@@ -327,6 +333,7 @@ async function watchOldPrimary(
   flavor: 'mariadb' | 'mysql',
   primary: string,
   newPrimary: string,
+  rejoin: boolean,
 ): Promise<string> {
   const { cluster } = run;
   const watchId = fenceWatchId(cluster, primary);
@@ -340,6 +347,7 @@ async function watchOldPrimary(
         newPrimary,
         intervalSeconds: 2,
         untilIso: new Date(Date.now() + FENCE_WATCH_SECONDS * 1000).toISOString(),
+        rejoin,
       },
     ],
     parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -1,14 +1,18 @@
 // After an emergency recovery the old primary is left fenced; when it could not be reached, this
 // keeps trying: the moment it answers again it is made read-only and loses the traffic, and its
-// transactions the new primary lacks are reported (never applied: a human compensates).
+// transactions the new primary lacks are reported (never applied: a human compensates). With
+// policy.rejoin auto, a node that holds nothing more is then rejoined (workflows/rejoin.ts).
 // Its own workflow id (fenceWatchId in ./api), so a new alert on the cluster starts a new recovery instead of joining it.
-import { continueAsNew, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { continueAsNew, executeChild, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { FenceReport } from '../domain/emergency/fence';
 import { lostTransactions, type LostReport } from '../domain/emergency';
 import { gtidOps } from '../domain/gtid';
 import type { Flavor } from '../domain/inventory';
+import { RUNBOOKS } from '../domain/runbook';
 import { acts, call } from './activities';
-import { runSearchAttributes, SUPPORT_WORKFLOWS } from './api';
+import { runSearchAttributes, SUPPORT_WORKFLOWS, workflowIdFor } from './api';
+import { rejoin } from './rejoin';
+import { failureMessage } from './runbook';
 
 export interface FenceWatchInput {
   cluster: string;
@@ -18,11 +22,15 @@ export interface FenceWatchInput {
   intervalSeconds: number;
   /** Give up after this long (the host may be gone for good). */
   untilIso: string;
+  /** policy.rejoin auto: once fenced and holding nothing the new primary lacks, rejoin it. */
+  rejoin?: boolean;
 }
 
 export interface FenceWatchResult {
   fence: FenceReport | null;
   lost: LostReport;
+  /** What the rejoin did (policy.rejoin auto), or why it did not run. */
+  rejoin?: string;
 }
 
 const ROUNDS_PER_RUN = 300;
@@ -45,16 +53,24 @@ export async function fenceWatch(input: FenceWatchInput): Promise<FenceWatchResu
         call(acts.gtidPosition, `GTID state of ${host}`, { cluster, host }),
         call(acts.gtidPosition, `GTID state of ${newPrimary}`, { cluster, host: newPrimary }),
       ]);
-      return {
-        fence,
-        lost: lostTransactions({
-          gtid: gtidOps(input.flavor),
-          oldPrimary: host,
-          oldPrimaryHistory: old.binlogState ?? old.current,
-          newPrimary,
-          newPrimaryHistory: now.binlogState ?? now.current,
-        }),
-      };
+      const lost = lostTransactions({
+        gtid: gtidOps(input.flavor),
+        oldPrimary: host,
+        oldPrimaryHistory: old.binlogState ?? old.current,
+        newPrimary,
+        newPrimaryHistory: now.binlogState ?? now.current,
+      });
+      if (!input.rejoin) return { fence, lost };
+      if (!lost.known || lost.lost) return { fence, lost, rejoin: `not rejoined: ${lost.summary}` };
+      // The rejoin is a runbook of its own: it takes the lock and checks everything again.
+      const rejoined = await executeChild(rejoin, {
+        workflowId: `${workflowIdFor(RUNBOOKS.rejoin, cluster)}/${host}`,
+        args: [{ cluster, host }],
+        staticSummary: `rejoin ${host} to ${newPrimary} (policy.rejoin auto)`,
+      })
+        .then((r) => `${host} rejoined ${r.primary}${r.pair ? ' as its master-master standby' : ''}`)
+        .catch((e: unknown) => `rejoin of ${host} failed: ${failureMessage(e)}`);
+      return { fence, lost, rejoin: rejoined };
     }
     await sleep(input.intervalSeconds * 1000);
   }

@@ -8,5 +8,6 @@ export { detector } from './detector';
 export { topology } from './topology';
 export { provisionReplica } from './provisionReplica';
 export { blueGreenUpgrade } from './blueGreenUpgrade';
+export { rejoin } from './rejoin';
 export { provisionCatchUp } from './provisionCatchUp';
 export { blueGreenSoak } from './blueGreenSoak';

@@ -18,6 +18,7 @@ import { blueGreenUpgrade } from './blueGreenUpgrade';
 import { emergencyRecovery } from './emergencyRecovery';
 import { plannedSuccessover } from './plannedSuccessover';
 import { provisionReplica } from './provisionReplica';
+import { rejoin } from './rejoin';
 import { typedFailure } from './scaffold';
 import { topology } from './topology';
 
@@ -50,6 +51,7 @@ export const COUNTED_RUNBOOKS: Readonly<Record<string, RunbookName>> = {
   [emergencyRecovery.name]: RUNBOOKS.emergency,
   [provisionReplica.name]: RUNBOOKS.provision,
   [blueGreenUpgrade.name]: RUNBOOKS.upgrade,
+  [rejoin.name]: RUNBOOKS.rejoin,
   [topology.name]: RUNBOOKS.topology,
 };
 

@@ -53,6 +53,11 @@ export interface RepointInput extends HostRef {
   source: string;
   /** The host was a primary (MariaDB: MASTER_DEMOTE_TO_SLAVE=1). */
   demote?: boolean;
+  /**
+   * The host is the writer of a master-master pair and replicates from its standby: it stays
+   * writable (any other host repointed is made read-only first).
+   */
+  writer?: boolean;
 }
 
 export interface ChangeResult {
@@ -232,8 +237,10 @@ export function createSqlActivities(
       return on(host, `repoint to ${source.name}`, async (c) => {
         const facts = await probe(c, dialect.nodeFacts());
         const status = await probe(c, dialect.replicationStatus());
-        // A replica must never be writable; an old primary arrives here already read-only.
-        const readOnly = facts.readOnly && facts.superReadOnly !== false ? [] : dialect.readOnlyOn(5);
+        // A replica must never be writable; an old primary arrives here already read-only. The
+        // writer of a master-master pair is the one exception: it replicates from its standby.
+        const readOnly =
+          input.writer || (facts.readOnly && facts.superReadOnly !== false) ? [] : dialect.readOnlyOn(5);
         const sameSource =
           status !== null &&
           status.sourceHost === source.address &&

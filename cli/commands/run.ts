@@ -3,16 +3,23 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { formatCopyResult } from '../../domain/provision/progress';
-import type { PlannedSuccessoverResult, ProvisionReplicaResult, TimelineStep } from '../../domain/runbook';
+import type {
+  PlannedSuccessoverResult,
+  ProvisionReplicaResult,
+  RejoinResult,
+  TimelineStep,
+} from '../../domain/runbook';
 import {
   parseInput,
   PlannedSuccessoverInputSchema,
   ProvisionReplicaInputSchema,
+  RejoinInputSchema,
   RUNBOOKS,
 } from '../../domain/runbook';
 import { provisionWorkflowId } from '../../workflows/api';
 import { plannedSuccessover } from '../../workflows/plannedSuccessover';
 import { provisionReplica } from '../../workflows/provisionReplica';
+import { rejoin } from '../../workflows/rejoin';
 import { runAndPrint } from '../runbooks';
 
 interface PlannedOptions {
@@ -61,6 +68,60 @@ export function registerRun(program: Command): void {
       );
     });
   registerProvision(run);
+  registerRejoin(run);
+}
+
+interface RejoinOptions {
+  cluster: string;
+  host: string;
+  pair?: boolean;
+  waitTimeout?: string;
+  taskQueue?: string;
+  json?: boolean;
+}
+
+function registerRejoin(run: Command): void {
+  run
+    .command('rejoin')
+    .description(
+      'take a fenced old primary back as a replica (and as the standby of its master-master pair); refused, with the GTIDs, when it holds what the primary lacks',
+    )
+    .requiredOption('--cluster <name>', 'cluster from the inventory')
+    .requiredOption('--host <name>', 'the node to take back')
+    .option('--pair', 'make it the standby of a master-master pair (default: read from its configuration)')
+    .option('--no-pair', 'only a replica, even if it was one side of a pair')
+    .option('--wait-timeout <seconds>', 'bound on the wait for it to apply the primary position (pair)')
+    .option('--task-queue <name>', 'task queue of the workers')
+    .option('--json', 'print the result as JSON')
+    .action(async (o: RejoinOptions) => {
+      const input = parseInput(RejoinInputSchema, RUNBOOKS.rejoin, {
+        cluster: o.cluster,
+        host: o.host,
+        ...(o.pair !== undefined ? { pair: o.pair } : {}),
+        ...(o.waitTimeout !== undefined ? { waitTimeoutSeconds: Number(o.waitTimeout) } : {}),
+      });
+      await runAndPrint<RejoinResult>(
+        {
+          runbook: RUNBOOKS.rejoin,
+          workflow: rejoin,
+          cluster: o.cluster,
+          input,
+          summary: `rejoin ${o.host} on ${o.cluster}`,
+          taskQueue: o.taskQueue,
+        },
+        {
+          json: o.json,
+          failed: `rejoining ${o.host} on ${o.cluster} failed`,
+          human: (r) => {
+            console.log(
+              `${r.host} rejoined ${r.primary} on ${r.cluster}${r.pair ? ' as its master-master standby' : ' as a replica'} (${r.pairReason}); ${r.lost}`,
+            );
+            printTimeline(r.timeline);
+            for (const w of r.warnings) console.log(`  warning: ${w}`);
+          },
+        },
+      );
+    });
 }
 
 interface ProvisionOptions {

@@ -1,9 +1,10 @@
-// `successover topology`: the replication tree, as orchestrator-client -c topology prints it.
+// `successover topology`: the replication tree, as orchestrator-client -c topology prints it; a
+// master-master pair's writer line ends with `<-> standby`.
 import type { Command } from 'commander';
 import type { InspectResult } from '../../domain/topology';
 import { connectClient } from '../../temporal/connection';
 import { failureReason } from '../runbooks';
-import { DEFAULT_TASK_QUEUE } from '../../worker/index';
+import { DEFAULT_TASK_QUEUE } from '../../worker/taskQueue';
 import { topologyWorkflowId } from '../../workflows/api';
 import { topology } from '../../workflows/topology';
 
@@ -46,9 +47,13 @@ export function renderTree(r: Omit<InspectResult, 'relay'>, primary: string | nu
       : '';
     return `${name} [${n.role},${n.readOnly === null ? '?' : n.readOnly ? 'ro' : 'rw'},${n.version ?? '?'}${repl}${traffic}]${n.error ? ` ERROR: ${n.error}` : ''}`;
   };
+  // A master-master pair: the writer replicates from its standby, which replicates from it.
+  const writerSource = r.view.find((x) => x.name === primary)?.source;
+  const standby = r.view.find((x) => x.name === writerSource && x.source === primary)?.name;
   const walk = (name: string, depth: number, seen: Set<string>) => {
     seen.add(name);
-    lines.push(`${'  '.repeat(depth)}${depth ? '+ ' : ''}${label(name)}`);
+    const pair = name === primary && standby ? ` <-> ${standby}` : '';
+    lines.push(`${'  '.repeat(depth)}${depth ? '+ ' : ''}${label(name)}${pair}`);
     for (const c of r.view.filter((x) => x.source === name && !seen.has(x.name)))
       walk(c.name, depth + 1, seen);
   };

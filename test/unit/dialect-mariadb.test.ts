@@ -81,6 +81,8 @@ describe('MariaDB node facts', () => {
       log_slave_updates: 1,
       gtid_strict_mode: 0,
       gtid_domain_id: 0,
+      auto_increment_increment: 2,
+      auto_increment_offset: 1,
       uptime: '118',
     };
     expect(p.parse([[row]])).toEqual({
@@ -90,6 +92,7 @@ describe('MariaDB node facts', () => {
       superReadOnly: null,
       uptimeSeconds: 118,
       logBin: true,
+      autoIncrement: { increment: 2, offset: 1 },
       logReplicaUpdates: true,
       gtid: { enabled: true, mode: 'ON', strict: false, domainId: 0, serverUuid: null },
     });

@@ -78,6 +78,8 @@ describe('MySQL node facts', () => {
           gtid_mode: 'ON',
           enforce_gtid_consistency: 'ON',
           server_uuid: '4f22ab58-71ca-11e1-9e33-c80aa9429563',
+          auto_increment_increment: 1,
+          auto_increment_offset: 1,
           uptime: '3600',
         },
       ],
@@ -89,6 +91,7 @@ describe('MySQL node facts', () => {
       superReadOnly: true,
       uptimeSeconds: 3600,
       logBin: true,
+      autoIncrement: { increment: 1, offset: 1 },
       logReplicaUpdates: null,
       gtid: {
         enabled: true,

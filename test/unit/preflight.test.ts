@@ -23,7 +23,7 @@ describe('planned successover preflight', () => {
     const r = run({ target: 'db3' });
     expect(r).toEqual({
       ok: true,
-      decision: { primary: 'db1', target: 'db3', ranking: undefined, warnings: [], forced: [] },
+      decision: { primary: 'db1', target: 'db3', ranking: undefined, warnings: [], forced: [], pair: false },
     });
   });
 

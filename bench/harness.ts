@@ -19,6 +19,8 @@ import { Writer } from './writer';
 export interface BenchLabOptions {
   hosts: number;
   semiSync?: boolean;
+  /** A master-master pair (2 hosts, db1 <-> db2). */
+  masterMaster?: boolean;
   /** The real alerting chain too (lab/alerting.ts); its receiver is the caller's to start. */
   alerting?: boolean;
   webhookPort?: number;
@@ -85,7 +87,7 @@ export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) =>
     const prefix = `sob${randomName(4)}`;
     const subnet = await freeSubnet();
     log(
-      `bench lab ${prefix} (${subnet}, ${o.hosts} hosts${o.semiSync ? ', semi-sync' : ''}) in ${labDir}; Temporal dev server in memory`,
+      `bench lab ${prefix} (${subnet}, ${o.hosts} hosts${o.semiSync ? ', semi-sync' : ''}${o.masterMaster ? ', master-master' : ''}) in ${labDir}; Temporal dev server in memory`,
     );
     teardown.add('stop the Temporal dev server', () => stopDevServer(temporalDir));
     const [labInfo, server] = await Promise.all([
@@ -97,6 +99,7 @@ export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) =>
         dir: labDir,
         temporal: false,
         semiSync: o.semiSync ?? false,
+        masterMaster: o.masterMaster ?? false,
         alerting: o.alerting ?? false,
         webhookPort: o.webhookPort,
       }),

@@ -14,6 +14,8 @@ import type { Ack } from './writer';
 export interface PlannedBenchOptions {
   runs: number;
   hosts: number;
+  /** On a master-master pair: the same runs, replication kept both ways (issue 16). */
+  masterMaster?: boolean;
   /** Leave the lab up at the end (its directory is printed); the dev server dies with us anyway. */
   keepLab?: boolean;
   /** Pause between runs, so replication and the client settle. */
@@ -50,6 +52,7 @@ export interface RunSample {
 
 export interface PlannedBenchResult {
   runs: number;
+  masterMaster: boolean;
   failedRuns: number;
   blackoutMs: Summary;
   clientGapMs: Summary;
@@ -103,7 +106,8 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
   if (!Number.isInteger(o.runs) || o.runs < 1)
     throw new Error(`--runs ${o.runs}: expected a positive integer`);
   const pauseMs = o.pauseMs ?? 1000;
-  return withBenchLab({ hosts: o.hosts, keepLab: o.keepLab, log }, async (lab) => {
+  const hosts = o.masterMaster ? 2 : o.hosts;
+  return withBenchLab({ hosts, masterMaster: o.masterMaster, keepLab: o.keepLab, log }, async (lab) => {
     const { info, labDir, client, taskQueue, writer } = lab;
     await sleep(pauseMs);
 
@@ -181,6 +185,7 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
     const ok = perRun.filter((r) => r.ok);
     return {
       runs: perRun.length,
+      masterMaster: o.masterMaster ?? false,
       failedRuns: perRun.length - ok.length,
       blackoutMs: summarize(ok.map((r) => r.blackoutMs ?? 0)),
       clientGapMs: summarize(ok.map((r) => r.clientGapMs)),

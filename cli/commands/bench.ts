@@ -14,6 +14,7 @@ const positiveInt = (what: string) => (v: string) => {
 interface PlannedOptions {
   runs: number;
   hosts: number;
+  masterMaster?: boolean;
   json?: boolean;
   keepLab?: boolean;
 }
@@ -21,7 +22,9 @@ interface PlannedOptions {
 function printSummary(r: PlannedBenchResult): void {
   const f = (s: { p50: number; p95: number; max: number }) =>
     `p50 ${s.p50} ms, p95 ${s.p95} ms, max ${s.max} ms`;
-  console.log(`planned successover bench: ${r.runs} runs (${r.failedRuns} failed)`);
+  console.log(
+    `planned successover bench${r.masterMaster ? ' (master-master pair)' : ''}: ${r.runs} runs (${r.failedRuns} failed)`,
+  );
   console.log(`  write blackout (workflow):  ${f(r.blackoutMs)}`);
   console.log(`  client gap (longest between two acknowledged writes): ${f(r.clientGapMs)}`);
   console.log(
@@ -51,12 +54,14 @@ export function registerBench(program: Command): void {
     )
     .option('--runs <n>', 'number of successovers', positiveInt('--runs'), 20)
     .option('--hosts <n>', 'lab hosts', positiveInt('--hosts'), 3)
+    .option('--master-master', 'on a master-master pair (2 hosts, replication kept both ways)')
     .option('--json', 'print {runs, blackoutMs, clientGapMs, ackedWrites, lostWrites, perRun} as JSON')
     .option('--keep-lab', 'leave the bench lab up at the end (its directory is printed)')
     .action(async (o: PlannedOptions) => {
       const r = await runPlannedBench({
         runs: o.runs,
         hosts: o.hosts,
+        masterMaster: o.masterMaster,
         keepLab: o.keepLab,
         log: (l) => console.error(l),
       });

@@ -1,0 +1,64 @@
+// A master-master pair behind HAProxy as seed 003 builds it (loopback lab): db1 the active server,
+// db2 its `backup`; the successover moves the writes through the runtime API and keeps the pair.
+import { lostThrough, sleep } from '../../bench/harness';
+import { Writer } from '../../bench/writer';
+import type { PlannedSuccessoverResult } from '../../domain/runbook';
+import { backendServers } from '../../lab/runtimeApi';
+import { planned } from './clusterSnapshot';
+import { expectPair } from './pairChecks';
+import { startLab, type LabFixture } from './labFixture';
+import { withWorker } from './temporal';
+
+let lab: LabFixture;
+beforeAll(async () => {
+  lab = await startLab({ mode: 'loopback', hosts: 2, masterMaster: true });
+});
+afterAll(async () => {
+  await lab?.down();
+});
+
+const servers = async () => {
+  const { runtimeApi, backend } = lab.info.haproxy!;
+  return (await backendServers(runtimeApi.replace(/^unix:/, ''), backend)).map((s) => [
+    s.name,
+    s.backup,
+    s.holder,
+  ]);
+};
+
+test('10 planned successovers through HAProxy with a backup standby: the pair kept, nothing lost', async () => {
+  expect(await servers()).toEqual([
+    ['db1', false, true],
+    ['db2', true, false],
+  ]);
+  await expectPair(lab, 'db1');
+  await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
+    const writer = Writer.forLab(lab.info);
+    await writer.start();
+    const runs: PlannedSuccessoverResult[] = [];
+    let primary = 'db1';
+    try {
+      await sleep(300);
+      for (let i = 0; i < 10; i++) {
+        const r = await planned(client, taskQueue, { cluster: 'lab' });
+        expect([r.primary, r.target, r.pair]).toEqual([primary, primary === 'db1' ? 'db2' : 'db1', true]);
+        runs.push(r);
+        primary = r.target;
+        await expectPair(lab, primary);
+        await sleep(200);
+      }
+    } finally {
+      await writer.stop();
+    }
+    console.log(
+      `master-master through HAProxy, 10 runs: blackouts ${runs.map((r) => r.blackoutMs).join(', ')} ms; longest client gap ${writer.maxGapMs()} ms; ${writer.acked.length} acknowledged writes`,
+    );
+    // db2 stays the backup whoever writes: the switch is db1's maintenance state.
+    expect((await servers()).map(([name, backup]) => [name, backup])).toEqual([
+      ['db1', false],
+      ['db2', true],
+    ]);
+    expect(writer.acked.length).toBeGreaterThan(500);
+    expect(await lostThrough(lab.info, primary, writer)).toEqual([]);
+  });
+});

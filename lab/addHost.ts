@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { findCluster, type Host } from '../domain/inventory';
 import { SshPool } from '../activities/ssh';
-import { haproxyCommand, enabledServers } from './runtimeApi';
+import { backendServers, haproxyCommand } from './runtimeApi';
 import { writeHaproxyConfig } from './haproxy';
 import { ACCOUNT_NAMES, SQL_PORT } from './defaults';
 import { withInventoryHost, writeInventory } from './labInventory';
@@ -324,7 +324,8 @@ async function addHaproxyServer(st: LabState, name: string, port: number): Promi
   );
   if (!/New server registered/i.test(out))
     throw new Error(`HAProxy refused the new server ${name}: ${out.trim() || '(no answer)'}`);
-  const enabled = await enabledServers(socket, ha.backend);
+  // From what HAProxy runs now, so a pair's `backup` standby stays one in the rewritten file.
+  const now = new Map((await backendServers(socket, ha.backend)).map((s) => [s.name, s]));
   writeHaproxyConfig({
     configFile: join(st.dir, 'haproxy.cfg'),
     pidFile: join(st.dir, 'haproxy.pid'),
@@ -334,7 +335,8 @@ async function addHaproxyServer(st: LabState, name: string, port: number): Promi
       name: h.name,
       address: h.address,
       port: h.port,
-      enabled: enabled.includes(h.name),
+      enabled: now.get(h.name)?.enabled ?? false,
+      backup: now.get(h.name)?.backup ?? false,
     })),
   });
 }

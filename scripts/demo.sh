@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run demo [-- --down]: prepares the machine when needed (npm run setup), then brings the lab
+# npm run demo [-- --down] [-- --master-master]: prepares the machine when needed (npm run setup), then brings the lab
 # up with its Temporal dev server and worker and runs a planned successover db1 → db2 and back
 # under write load (scripts/demo.ts). The lab stays up for exploring unless --down (or
 # SUCCESSOVER_DEMO_DOWN=1) is given; `npx successover lab down` removes it.

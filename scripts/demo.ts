@@ -16,6 +16,8 @@ import { workflowIdFor } from '../workflows/api';
 import { plannedSuccessover } from '../workflows/plannedSuccessover';
 
 const down = process.argv.includes('--down') || process.env.SUCCESSOVER_DEMO_DOWN === '1';
+/** `npm run demo -- --master-master`: the same story on a pair (seeds 003, 004), db1 <-> db2. */
+const masterMaster = process.argv.includes('--master-master');
 /** Generous: the lab's worker bundles the workflows (~1.5 s) before it polls. */
 const RUN_TIMEOUT_MS = 90_000;
 
@@ -137,9 +139,12 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  say(`[${secs()}] lab up: MariaDB hosts with GTID replication, a VIP, the Temporal dev server and a worker`);
+  say(
+    `[${secs()}] lab up: ${masterMaster ? 'a master-master pair (db1 <-> db2)' : 'MariaDB hosts'} with GTID replication, a VIP, the Temporal dev server and a worker`,
+  );
   const info = await labUp({
     dir,
+    masterMaster,
     temporal: true,
     alerting: true,
     semiSync: true,

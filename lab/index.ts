@@ -703,7 +703,8 @@ async function hostStatus(st: LabState, h: LabHost): Promise<HostStatus> {
       s.up = true;
       s.readOnly = f.readOnly;
       s.gtidCurrentPos = f.gtidCurrentPos;
-      s.role = f.replica ? 'replica' : f.readOnly ? 'read-only' : 'primary';
+      // Writable is the primary even while it replicates (a master-master pair's writer).
+      s.role = !f.readOnly ? 'primary' : f.replica ? 'replica' : 'read-only';
       if (f.replica) {
         s.ioRunning = f.replica.ioRunning;
         s.sqlRunning = f.replica.sqlRunning;

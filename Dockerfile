@@ -21,6 +21,14 @@ USER temporal
 ENTRYPOINT ["temporal"]
 CMD ["server", "start-dev", "--ip", "0.0.0.0", "--db-filename", "/data/temporal.db"]
 
+# --- the compiled CLI (dist/), built as `npm run setup` builds it ----------------------------------
+FROM node:20-bookworm-slim AS cli-build
+WORKDIR /opt/successover
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN node scripts/build-cli.js
+
 # --- successover (the default target: keep it last) ----------------------------------------------
 # Debian-based (glibc): the Temporal SDK's native core ships prebuilt for glibc, not musl.
 FROM node:20-bookworm-slim AS successover
@@ -37,9 +45,11 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# The TypeScript runs as is through tsx, as in a checkout: no build step, no dist/ to go stale.
-# .dockerignore keeps out tests, the lab's state, local secrets and node_modules.
+# .dockerignore keeps out tests, the lab's state, local secrets and node_modules. dist/ comes from
+# the cli-build stage, compiled from these very sources: bin/successover.js checks that it matches
+# them (sizes and hashes) and runs it; it would run the sources through tsx otherwise.
 COPY . .
+COPY --from=cli-build /opt/successover/dist ./dist
 RUN ln -s /opt/successover/bin/successover.js /usr/local/bin/successover
 
 # Not root: successover needs no privilege in a container (no VIP to move, no SSH keys).

@@ -14,7 +14,7 @@ import {
 import { REPO_ROOT } from '../temporal/binary';
 import { connectClient, temporalConfig } from '../temporal/connection';
 import { CLI_DEV_SERVER_DIR, runningServer } from '../temporal/devserver';
-import { DEFAULT_TASK_QUEUE } from '../worker/index';
+import { DEFAULT_TASK_QUEUE } from '../worker/taskQueue';
 import { provisionWorkflowId, runSearchAttributes, workflowIdFor } from '../workflows/api';
 // Workflows are started by their function (the client sends its name); none of their code runs here.
 import { blueGreenUpgrade } from '../workflows/blueGreenUpgrade';

@@ -1,8 +1,12 @@
 // HOOK: the lab's Temporal dev server and worker (`lab up`, unless --no-temporal). It uses
 // temporal/devserver.ts and `successover worker`, written by another engineer; tests pass
 // temporal: false and use their own server (test/integration/globalSetup.ts).
-import { mkdirSync } from 'node:fs';
+// The server's address goes into <lab dir>/temporal.toml, a Temporal config profile: the CLI,
+// a worker and the webhook receiver started by hand find the lab's server there
+// (temporal/connection.ts), and so does `temporal --config-file .lab/temporal.toml`.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEFAULT_NAMESPACE, LAB_PROFILE, labProfileFile } from '../temporal/connection';
 import { freePort, startDevServer } from '../temporal/devserver';
 import { daemon } from './sh';
 import { writeState } from './state';
@@ -48,6 +52,15 @@ function startReceiver(info: LabInfo, address: string, dataDir: string, webhookP
   );
 }
 
+/** The lab's profile (TOML, as @temporalio/envconfig and the temporal CLI read it). */
+export function labProfileToml(address: string, namespace = DEFAULT_NAMESPACE): string {
+  const body = `address = ${JSON.stringify(address)}\nnamespace = ${JSON.stringify(namespace)}\n`;
+  return (
+    "# Written by `successover lab up`, removed by `lab down`: where the lab's Temporal is.\n" +
+    `[profile.${LAB_PROFILE}]\n${body}\n[profile.default]\n${body}`
+  );
+}
+
 export async function startTemporalHook(
   info: LabInfo,
   state: LabState,
@@ -71,6 +84,8 @@ export async function startTemporalHook(
     const receiver = startReceiver(info, s.address, dataDir, info.alerting.webhookPort);
     state.processes.push({ role: 'webhook', host: null, pid: receiver });
   }
+  state.paths.push('temporal.toml');
   writeState(state);
+  writeFileSync(labProfileFile(state.dir), labProfileToml(s.address, s.namespace));
   return { address: s.address, ui: s.uiUrl ?? '' };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepares a Debian 12 machine for successover: npm dependencies, the Debian packages the lab
-# and benchmarks use, and the Temporal CLI (dev server + UI) in the git-ignored .tools/bin.
+# Prepares a Debian 12 machine for successover: npm dependencies, the compiled CLI in the
+# git-ignored dist/, the Debian packages the lab and benchmarks use, and the Temporal CLI (dev
+# server + UI) in the git-ignored .tools/bin.
 # Safe to rerun: each part checks first and only does what is missing. Needs root only when
 # Debian packages are missing; never stops or reconfigures services already on the machine.
 set -euo pipefail
@@ -62,6 +63,19 @@ if [ ${#missing[@]} -eq 0 ]; then
     npm ci --no-audit --no-fund
     lock_hash >"$npm_stamp"
     done_part npm "npm ci done"
+  fi
+fi
+
+# --- the compiled CLI ----------------------------------------------------------------------
+# bin/successover.js runs dist/ when it matches the sources (tsx otherwise): compile when they
+# changed since the last build (scripts/build-cli.js decides, from dist/manifest.json).
+# A failed build is not fatal: the CLI then runs the sources, and `npm run check` names the error.
+part
+if [ ${#missing[@]} -eq 0 ]; then
+  if build_out=$(node scripts/build-cli.js 2>&1); then
+    done_part cli "${build_out#\[build\] }"
+  else
+    echo "[setup] cli       not compiled, the CLI runs the TypeScript sources (slower start): ${build_out#\[build\] }" >&2
   fi
 fi
 

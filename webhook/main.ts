@@ -3,9 +3,9 @@
 // way finish, then close the Temporal connection.
 import type { Client } from '@temporalio/client';
 import pino, { type Logger } from 'pino';
-import { connectClient, temporalConfig } from '../temporal/connection';
+import { connectClient } from '../temporal/connection';
 import { startEmergencyRecovery } from '../triggers/start';
-import { DEFAULT_TASK_QUEUE } from '../worker/index';
+import { DEFAULT_TASK_QUEUE } from '../worker/taskQueue';
 import { InventoryError } from '../worker/loadInventory';
 import { InventoryFile } from '../worker/inventoryFile';
 import { buildReceiver, ROUTES } from './server';
@@ -57,12 +57,8 @@ export async function startReceiver(o: ReceiverMainOptions): Promise<RunningRece
     );
   const webhook = inventory.webhook;
   const secrets = resolveWebhookSecrets(webhook, o.inventoryPath, env);
-  const client = await connectClient(env).catch((e: unknown) => {
-    const { connectionOptions, namespace } = temporalConfig(env);
-    throw new Error(
-      `cannot connect to Temporal at ${connectionOptions.address} (namespace ${namespace}): ${(e as Error).message}`,
-    );
-  });
+  // A failure names the address, where it came from and the fix (temporal/connection.ts).
+  const client = await connectClient(env);
   const app = buildReceiver({
     // Hosts and clusters as the file has them now; the webhook section and its secrets as at start.
     get inventory() {

@@ -11,8 +11,9 @@ import { startEmergencyRecovery } from '../triggers/start';
 import { InventoryFile } from './inventoryFile';
 import { activityLogContext, workerLogger } from './logging';
 import { resolveSecrets } from './secrets';
+import { DEFAULT_TASK_QUEUE } from './taskQueue';
 
-export const DEFAULT_TASK_QUEUE = 'successover';
+export { DEFAULT_TASK_QUEUE };
 /** Entry point of the workflow bundle. */
 export const WORKFLOWS_PATH = join(__dirname, '..', 'workflows', 'index.ts');
 /**

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { connectClient } from '../../temporal/connection';
 import { startDetector } from '../../triggers/detectors';
-import { DEFAULT_TASK_QUEUE } from '../../worker/index';
+import { DEFAULT_TASK_QUEUE } from '../../worker/taskQueue';
 import { detectorId } from '../../workflows/api';
 import { failureReason, uiLink } from '../runbooks';
 

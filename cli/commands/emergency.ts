@@ -15,7 +15,7 @@ import {
 } from '../../domain/runbook';
 import { connectClient } from '../../temporal/connection';
 import { startEmergencyRecovery, type StartedRecovery } from '../../triggers/start';
-import { DEFAULT_TASK_QUEUE } from '../../worker/index';
+import { DEFAULT_TASK_QUEUE } from '../../worker/taskQueue';
 import {
   abortUpdate,
   approveUpdate,

@@ -22,7 +22,7 @@ import {
   windowToCalendarSpecs,
 } from '../../domain/window';
 import { connectClient } from '../../temporal/connection';
-import { DEFAULT_TASK_QUEUE } from '../../worker/index';
+import { DEFAULT_TASK_QUEUE } from '../../worker/taskQueue';
 import { runSearchAttributes, skipWindowUpdate, WAITING_FOR_WINDOW } from '../../workflows/api';
 import { failureReason, STARTABLE_RUNBOOKS, uiLink } from '../runbooks';
 

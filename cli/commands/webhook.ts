@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { DEFAULT_TASK_QUEUE } from '../../worker/index';
+import { DEFAULT_TASK_QUEUE } from '../../worker/taskQueue';
 import { InventoryError } from '../../worker/loadInventory';
 import { DEFAULT_HOST, DEFAULT_PORT, runReceiverMain } from '../../webhook/main';
 

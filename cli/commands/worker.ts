@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_TASK_QUEUE } from '../../worker/index';
+import { DEFAULT_TASK_QUEUE } from '../../worker/taskQueue';
 import { InventoryError } from '../../worker/loadInventory';
 import { parsePort, runWorkerMain } from '../../worker/main';
 

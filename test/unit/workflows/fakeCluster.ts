@@ -47,6 +47,8 @@ export interface FakeClusterOptions {
   empty?: string[];
   /** Name prefix; a random suffix makes each cluster (and so its workflow ids) unique per test. */
   prefix?: string;
+  /** A master-master pair: the writer db1 also replicates from db2, its standby. */
+  pair?: boolean;
 }
 
 const healthyReplica = (source: string): ReplicationFacts => ({
@@ -118,6 +120,7 @@ export class FakeCluster {
         gtidHistory: START_GTID,
       });
     }
+    if (opts.pair) this.set('db1', { replication: healthyReplica('db2') });
     for (const name of opts.empty ?? []) this.wipe(name);
     this.traffic = ['db1'];
   }
@@ -360,9 +363,11 @@ export class FakeCluster {
           traffic: `VIP on ${primary}`,
         };
       },
-      repoint: ({ host, source }) => {
+      repoint: ({ host, source, writer }) => {
         this.reachable(host, `repoint to ${source}`);
-        this.replicate(host, source);
+        // A pair's writer replicates from its standby and stays writable, with what it has.
+        if (writer) this.set(host, { replication: healthyReplica(source) });
+        else this.replicate(host, source);
         return change(host, [`CHANGE MASTER TO MASTER_HOST='${source}'`, 'START SLAVE']);
       },
       promote: ({ host }) => {

@@ -55,6 +55,8 @@ export const RejoinInputSchema = z.strictObject({
   pair: z.boolean().optional(),
   /** Bound on the wait for the host to apply the primary's position (pair only). */
   waitTimeoutSeconds: z.number().positive().default(60),
+  /** Wait this long for another run holding the cluster lock to end (0: refuse at once). */
+  lockWaitSeconds: z.number().min(0).default(0),
 });
 export type RejoinInput = z.input<typeof RejoinInputSchema>;
 export type RejoinRequest = z.output<typeof RejoinInputSchema>;

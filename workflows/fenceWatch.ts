@@ -34,6 +34,7 @@ export interface FenceWatchResult {
 }
 
 const ROUNDS_PER_RUN = 300;
+const REJOIN_LOCK_WAIT_SECONDS = 600;
 
 export async function fenceWatch(input: FenceWatchInput): Promise<FenceWatchResult> {
   const { cluster, host, newPrimary } = input;
@@ -65,7 +66,8 @@ export async function fenceWatch(input: FenceWatchInput): Promise<FenceWatchResu
       // The rejoin is a runbook of its own: it takes the lock and checks everything again.
       const rejoined = await executeChild(rejoin, {
         workflowId: `${workflowIdFor(RUNBOOKS.rejoin, cluster)}/${host}`,
-        args: [{ cluster, host }],
+        // The recovery that started this watch may still hold the lock: wait for it to end.
+        args: [{ cluster, host, lockWaitSeconds: REJOIN_LOCK_WAIT_SECONDS }],
         staticSummary: `rejoin ${host} to ${newPrimary} (policy.rejoin auto)`,
       })
         .then((r) => `${host} rejoined ${r.primary}${r.pair ? ' as its master-master standby' : ''}`)

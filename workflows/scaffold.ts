@@ -101,10 +101,19 @@ export function typedFailure(e: unknown, where: string): unknown {
   });
 }
 
-/** Step "lock": one runbook per cluster holds the lock for the span of `body`. */
-export async function withClusterLock<R>(run: Runbook, body: () => Promise<R>): Promise<R> {
+/**
+ * Step "lock": one runbook per cluster holds the lock for the span of `body`. Taken by another
+ * run, it is a refusal at once, or after `waitSeconds` of waiting for that run to end (a run
+ * started by another workflow that may still hold the lock, e.g. the fence watch's rejoin).
+ */
+export async function withClusterLock<R>(
+  run: Runbook,
+  body: () => Promise<R>,
+  { waitSeconds = 0 }: { waitSeconds?: number } = {},
+): Promise<R> {
   run.enterPhase('lock');
-  await takeLock(run);
+  if (waitSeconds > 0) await takeLockWaiting(run, waitSeconds, { preempt: false });
+  else await takeLock(run);
   try {
     return await body();
   } finally {
@@ -125,7 +134,9 @@ export interface LockMeanwhile {
  * most `waitSeconds`: an emergency is never refused because a planned run holds the cluster.
  */
 export function lockMeanwhile(run: Runbook, preempt?: { waitSeconds: number }): LockMeanwhile {
-  const held = preempt ? takeLockPreempting(run, preempt.waitSeconds) : takeLock(run).then(() => ({}));
+  const held = preempt
+    ? takeLockWaiting(run, preempt.waitSeconds, { preempt: true })
+    : takeLock(run).then(() => ({}));
   held.catch(() => undefined); // awaited by the steps that need it; not an unhandled rejection
   return {
     held,
@@ -159,7 +170,12 @@ async function takeLock(run: Runbook): Promise<void> {
   }
 }
 
-async function takeLockPreempting(run: Runbook, waitSeconds: number): Promise<{ waitedFor?: string }> {
+/** The lock, waiting up to `waitSeconds` for its holder to end; with `preempt`, asking it to step aside. */
+async function takeLockWaiting(
+  run: Runbook,
+  waitSeconds: number,
+  { preempt }: { preempt: boolean },
+): Promise<{ waitedFor?: string }> {
   const { cluster } = run;
   const deadline = Date.now() + waitSeconds * 1000;
   let asked: string | undefined;
@@ -177,11 +193,13 @@ async function takeLockPreempting(run: Runbook, waitSeconds: number): Promise<{ 
             throw refused(run.runbook, cluster, [
               `${failureMessage(e)}; it did not end within ${waitSeconds} s`,
             ]);
-          asked ??= await call(acts.preemptLockHolder, `ask the holder of ${cluster}'s lock to step aside`, {
-            cluster,
-            by: workflowInfo().workflowId,
-            reason: `${run.runbook} needs ${cluster}`,
-          });
+          asked ??= preempt
+            ? await call(acts.preemptLockHolder, `ask the holder of ${cluster}'s lock to step aside`, {
+                cluster,
+                by: workflowInfo().workflowId,
+                reason: `${run.runbook} needs ${cluster}`,
+              })
+            : failureMessage(e);
           run.showDetails(`waiting for the lock: ${asked}`);
           await sleep(delayMs);
         }

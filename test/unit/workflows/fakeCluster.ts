@@ -331,10 +331,12 @@ export class FakeCluster {
         { step: 'promote', on: target, command: 'STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = OFF' },
       ],
       waitUntilApplied: () => 'reached' as const,
-      runCriticalSection: ({ primary, target }) => {
+      runCriticalSection: ({ primary, target, keepReplication }) => {
         const at = new Date().toISOString();
         this.set(primary, { readOnly: true });
-        this.promoteNode(target);
+        // A pair's target only loses read_only: its replication from the old primary stays.
+        if (keepReplication) this.set(target, { readOnly: false });
+        else this.promoteNode(target);
         this.traffic = [target];
         return {
           steps: [

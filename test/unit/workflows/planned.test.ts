@@ -43,6 +43,24 @@ const CHANGES = [
 
 describe('planned successover', () => {
   test.concurrent(
+    'a master-master pair: the standby keeps replicating, the old primary is its way back',
+    async () => {
+      const fake = new FakeCluster({ hosts: 2, pair: true });
+      await withWorker(fake, async (ctx) => {
+        const r = await (await start(ctx)).result();
+        expect(r).toMatchObject({ ok: true, primary: 'db1', target: 'db2', pair: true });
+        expect(fake.callsOf('runCriticalSection')[0]).toMatchObject({ target: 'db2', keepReplication: true });
+        expect(fake.callsOf('repoint')).toEqual([
+          { cluster: fake.name, host: 'db1', source: 'db2', demote: true },
+        ]);
+        // Both directions replicate afterwards, and db2 is the one writer.
+        expect(fake.node('db2')).toMatchObject({ readOnly: false, replication: { source: 'db1' } });
+        expect(fake.node('db1')).toMatchObject({ readOnly: true, replication: { source: 'db2' } });
+      });
+    },
+  );
+
+  test.concurrent(
     'success: catch up, critical section, repoint the others and the old primary, verify, unlock',
     async () => {
       const fake = new FakeCluster();
@@ -86,6 +104,7 @@ describe('planned successover', () => {
             waitTimeoutSeconds: 7,
             readOnlyTimeoutSeconds: 5,
             killIntervalMs: 100,
+            keepReplication: false,
           },
         ]);
         // The old primary is demoted, the other replica only repointed; never the target itself.

@@ -218,9 +218,8 @@ async function main(): Promise<void> {
     say(`[${secs()}] the lab is still running (${rel}) for you to explore:`);
     say(`  Temporal Web UI:  ${temporal.ui}`);
     say('  topology:         npx successover lab status');
-    say(
-      `  another run:      TEMPORAL_ADDRESS=${temporal.address} SUCCESSOVER_UI_URL=${temporal.ui} npx successover run planned --cluster lab`,
-    );
+    // The CLI finds the lab's Temporal and its UI by itself (.lab/temporal.toml, written by lab up).
+    say('  another run:      npx successover run planned --cluster lab');
     say('  stop everything:  npx successover lab down');
   } else say(`[${secs()}] done`);
   process.exit(ok ? 0 : 1);

@@ -43,7 +43,8 @@ export type TemporalSource =
   | { kind: 'env'; variable: string }
   | { kind: 'lab'; file: string }
   | { kind: 'config'; file: string; profile: string }
-  | { kind: 'default' };
+  /** staleLab: the lab's profile file, there while its server is not running. */
+  | { kind: 'default'; staleLab?: string };
 
 export interface TemporalProfile {
   address?: string;
@@ -131,7 +132,9 @@ export function describeSource(s: TemporalSource): string {
     case 'config':
       return `profile ${s.profile} of ${s.file}`;
     case 'default':
-      return 'the default: no --address, TEMPORAL_ADDRESS, running lab or temporal config file';
+      return s.staleLab
+        ? `the default: the lab's profile ${s.staleLab} names a server that is not running`
+        : 'the default: no --address, TEMPORAL_ADDRESS, running lab or temporal config file';
   }
 }
 
@@ -141,7 +144,9 @@ function fixFor(s: TemporalSource): string {
     case 'lab':
       return "check the lab's Temporal with `successover lab status` (or bring the lab up again: `successover lab down && successover lab up`)";
     case 'default':
-      return 'start one (`successover lab up`, or `successover temporal start`), or give its address: --address HOST:PORT or TEMPORAL_ADDRESS';
+      return s.staleLab
+        ? 'see `successover lab status` (`successover lab down`, then `lab up`, brings the lab back), or give an address: --address HOST:PORT or TEMPORAL_ADDRESS'
+        : 'start one (`successover lab up`, or `successover temporal start`), or give its address: --address HOST:PORT or TEMPORAL_ADDRESS';
     default:
       return `start that server, or correct ${describeSource(s)}`;
   }
@@ -211,12 +216,16 @@ export function temporalConfig(
     [flags.address, env.TEMPORAL_ADDRESS, env.TEMPORAL_CONFIG_FILE, env.TEMPORAL_PROFILE].every(
       (v) => v === undefined,
     );
+  const lab = maybeLab ? runningLabProfile(labDir) : undefined;
   const r = resolveTemporal({
     flags,
     env,
     user: { ...user, file: userConfigFile(env), profile: userProfileName },
-    lab: maybeLab ? runningLabProfile(labDir) : undefined,
+    lab,
   });
+  // A lab left behind (its server gone, e.g. after a reboot) explains a default that fails.
+  if (r.source.kind === 'default' && maybeLab && !lab && existsSync(labProfileFile(labDir)))
+    r.source = { kind: 'default', staleLab: labProfileFile(labDir) };
   const cfg = r.useLab
     ? loadClientConnectConfig({
         configSource: { path: labProfileFile(labDir as string) },

@@ -2,7 +2,7 @@
 // SIGINT/SIGTERM let running activities finish (up to the shutdown grace time) before exiting.
 import { serveMetrics, sdkMetrics, type MetricsServer } from '../metrics/server';
 import { freePort } from '../temporal/devserver';
-import { connectClient, connectWorker } from '../temporal/connection';
+import { connectClient, connectWorker, describeSource } from '../temporal/connection';
 import { ensureDetectors } from '../triggers/detectors';
 import { createWorker, DEFAULT_TASK_QUEUE } from './index';
 import { installRuntime, workerLogger } from './logging';
@@ -40,7 +40,7 @@ export async function runWorkerMain(opts: WorkerMainOptions): Promise<void> {
   const sdkMetricsAddress = metricsPort === undefined ? undefined : `127.0.0.1:${await freePort()}`;
   installRuntime(log, { sdkMetricsAddress, shutdownSignals: ['SIGINT', 'SIGTERM'] });
   const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
-  const { connection, namespace, address } = await connectWorker(env);
+  const { connection, namespace, address, source } = await connectWorker(env);
   const client = await connectClient(env);
   let metrics: MetricsServer | undefined;
   try {
@@ -64,6 +64,7 @@ export async function runWorkerMain(opts: WorkerMainOptions): Promise<void> {
     log.info(
       {
         address,
+        addressFrom: describeSource(source),
         namespace,
         taskQueue,
         inventory: opts.inventoryPath,

@@ -164,6 +164,18 @@ describe("the lab's profile", () => {
     expect(temporalConfig(env).source).toEqual({ kind: 'default' });
   });
 
+  it('a profile left by a lab whose server is gone is not used, but named when the default fails', () => {
+    const dir = labDir('stale', '127.0.0.1:41244', { pid: 4194305 });
+    const cfg = temporalConfig({ HOME: join(root, 'home') }, { labDir: dir, flags: {} });
+    expect(cfg).toMatchObject({
+      connectionOptions: { address: DEFAULT_ADDRESS },
+      source: { kind: 'default', staleLab: labProfileFile(dir) },
+    });
+    expect(connectError(cfg, new Error('Failed to connect before the deadline')).message).toMatch(
+      /names a server that is not running\): Failed to connect before the deadline; see `successover lab status`/,
+    );
+  });
+
   it("the user's config file is read as envconfig reads it", () => {
     const home = join(root, 'home2');
     mkdirSync(join(home, '.config', 'temporalio'), { recursive: true });

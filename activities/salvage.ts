@@ -48,7 +48,7 @@ export interface SalvageReadInput {
   datadir: string;
   /** Its @@log_bin_basename, read while it answered; null: the one binlog index in the datadir. */
   binlogBasename: string | null;
-  /** What the candidate has (MariaDB its @@gtid_binlog_pos, MySQL its @@gtid_executed): read after it. */
+  /** What the candidate has, as salvageStartPosition gives it (also selectSalvage's readFrom). */
   startPosition: string;
   deadlineSeconds: number;
   /** Of the tool's output, kept; the rest is read and dropped, and the read says outputTruncated. */

@@ -37,6 +37,7 @@
 export { parseBinlogText } from './parse';
 export { lexBinlog, type BinlogEvent, type LexedBinlog } from './events';
 export {
+  salvageStartPosition,
   selectSalvage,
   type CandidateGtidState,
   type SalvageRefusalReason,

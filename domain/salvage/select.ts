@@ -1,6 +1,7 @@
 // Which salvaged transactions a candidate lacks, or why none may be applied. Applying is all or
 // nothing in order: a transaction applied without one before it, or applied a second time, would
 // make the candidate's history differ from the failed primary's, which no later step can see.
+import { formatMariadbGtidList, normalizeMysqlGtidSet } from '../gtid';
 import type { Flavor } from '../inventory';
 import { lackedBeforeFiles } from './coverage';
 import { gtidKey, has, holderAt, holdingsOf, lacking, type GtidKey, type Holdings } from './holdings';
@@ -207,4 +208,15 @@ function firstGap(keyed: readonly { k: GtidKey }[], holdings: Holdings): Salvage
       );
   }
   return null;
+}
+
+/**
+ * Where to read from for this candidate, and the readFrom to select with: MariaDB its binlog and
+ * replica positions merged per domain (a replica without log_slave_updates has its replicated
+ * GTIDs only in the latter); MySQL its gtid_executed. Throws GtidParseError.
+ */
+export function salvageStartPosition(candidate: CandidateGtidState): string {
+  if (candidate.flavor === 'mysql') return normalizeMysqlGtidSet(candidate.gtidExecuted);
+  const h = holdingsOf('mariadb', [candidate.binlogPos, candidate.slavePos]);
+  return h.flavor === 'mariadb' ? formatMariadbGtidList([...h.pos.values()]) : '';
 }

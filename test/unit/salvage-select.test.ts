@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   parseBinlogText,
+  salvageStartPosition,
   selectSalvage,
   summarizeGtids,
   type BinlogTransaction,
@@ -178,6 +179,17 @@ describe('selectSalvage, MySQL', () => {
   it('refuses a transaction without a GTID', () => {
     const s = selectSalvage({ ...read('mysql', []), transactions: [tx(null)] }, my(''));
     expect(s).toMatchObject({ ok: false, reason: 'no-gtid' });
+  });
+});
+
+describe('salvageStartPosition', () => {
+  it('MariaDB: the further of the binlog and replica positions, per domain', () => {
+    expect(salvageStartPosition(maria('0-2-7', '1-1-3,0-1-9'))).toBe('0-1-9,1-1-3');
+    expect(salvageStartPosition(maria('', ''))).toBe('');
+  });
+
+  it('MySQL: gtid_executed without its newlines', () => {
+    expect(salvageStartPosition(my(`${U}:1-5,\n${V}:1-3`))).toBe(`${U}:1-5,${V}:1-3`);
   });
 });
 

@@ -50,10 +50,10 @@ export async function fenceWatch(input: FenceWatchInput): Promise<FenceWatchResu
       };
     const fence = await call(acts.fenceOldPrimary, `fence ${host} if it answers`, { cluster, host });
     if (fence.readOnly.status === 'done' && fence.traffic.status !== 'failed') {
-      const [old, now] = await Promise.all([
-        call(acts.gtidPosition, `GTID state of ${host}`, { cluster, host }),
-        call(acts.gtidPosition, `GTID state of ${newPrimary}`, { cluster, host: newPrimary }),
-      ]);
+      // The old primary first: it may already replicate from the new one (a pair's side restarts
+      // with its source), and read after it, what it received would look like its own.
+      const old = await call(acts.gtidPosition, `GTID state of ${host}`, { cluster, host });
+      const now = await call(acts.gtidPosition, `GTID state of ${newPrimary}`, { cluster, host: newPrimary });
       const lost = lostTransactions({
         gtid: gtidOps(input.flavor),
         oldPrimary: host,

@@ -37,14 +37,14 @@ export async function rejoin(raw: RejoinInput): Promise<RejoinResult> {
         run.enterPhase('preflight', `${host} ${pair ? '<->' : '→'} ${primary} (${pairReason})`);
 
         // 3. What the host holds that the primary lacks: anything, and it stays out.
-        const [mine, theirs] = await Promise.all([
-          run.step('host history', host, () =>
-            call(acts.gtidPosition, `read the GTID state of ${host}`, { cluster, host }),
-          ),
-          run.step('primary history', primary, () =>
-            call(acts.gtidPosition, `read the GTID state of ${primary}`, { cluster, host: primary }),
-          ),
-        ]);
+        // The host first, then the primary: the host may be replicating from the primary already,
+        // and a primary read before it would lack what the host received since and look behind.
+        const mine = await run.step('host history', host, () =>
+          call(acts.gtidPosition, `read the GTID state of ${host}`, { cluster, host }),
+        );
+        const theirs = await run.step('primary history', primary, () =>
+          call(acts.gtidPosition, `read the GTID state of ${primary}`, { cluster, host: primary }),
+        );
         const lost = lostTransactions({
           gtid: gtidOps(spec.flavor),
           oldPrimary: host,

@@ -10,6 +10,7 @@ import { FailureType, nonRetryable } from './errors';
 import { createLockActivities } from './lock';
 import { createProvisionActivities } from './provision';
 import { createReadOnlyFileActivities } from './readOnlyFile';
+import { createSalvageActivities } from './salvageStep';
 import { createSqlActivities } from './sql';
 import { SqlPools } from './sql/pools';
 import { SshPool } from './ssh';
@@ -70,6 +71,7 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     ...lock,
     ...readOnlyFile.activities,
     ...createEmergencyActivities(deps, { pools, routerFor, persistReadOnly: readOnlyFile.persist }),
+    ...createSalvageActivities(deps, { pools, ssh }),
     ...createUpgradeActivities(deps, { pools }),
     ...createProvisionActivities(deps, { pools, ssh }),
     ...createInventoryActivities(deps, { ssh }),

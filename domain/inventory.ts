@@ -112,6 +112,14 @@ export const HostSchema = z.strictObject({
     )
     .optional(),
   dataCenter: z.string().min(1).optional(),
+  /**
+   * @@log_bin_basename (e.g. /var/lib/mysql/mysql-bin): where emergency recovery's salvage reads the
+   * binary log of this host when its mysqld died; absent, the one index file in service.datadir.
+   */
+  binlogBasename: z
+    .string()
+    .regex(/^\/[^\0\s]+$/, 'expected an absolute path without spaces, e.g. /var/lib/mysql/mysql-bin')
+    .optional(),
   /** How provisioning stops/starts mariadbd for a physical restore; absent = physical restore refused. */
   service: z
     .strictObject({
@@ -197,6 +205,12 @@ export const PolicySchema = z.strictObject({
    * pair's side becomes the standby again, both ways).
    */
   rejoin: z.enum(['manual', 'auto']).default('manual'),
+  /**
+   * Emergency recovery: when the failed primary's host answers SSH and its mysqld does not, apply
+   * the transactions its binary log holds and the candidate lacks to the candidate before it
+   * becomes writable, for at most this long (0: never).
+   */
+  salvageSeconds: seconds(0).default(30),
   /** Only these hosts may be promoted (empty: all). */
   allow: z.array(z.string()).default([]),
   /** These hosts are never promoted. */

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { formatPath, HostSchema } from './inventory';
 import { PROVISION_METHODS, type ProvisionMethod } from './provision/method';
+import type { SalvageReport } from './salvage/report';
 import type { TopologyNodeView } from './topology';
 import { WindowSchema } from './window';
 
@@ -248,6 +249,8 @@ export interface EmergencyRecoveryResult {
   errant?: unknown;
   fencing?: unknown;
   catchUp?: unknown;
+  /** The failed primary's binary log salvaged into the new primary, or why not (issue 17). */
+  salvage?: SalvageReport;
   /** What the old primary committed that the new one lacks, or why that is not known yet. */
   lost?: unknown;
   /** The workflow that fences the old primary and reports its lost transactions when it answers. */

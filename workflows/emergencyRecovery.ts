@@ -14,6 +14,7 @@ import {
   levelCandidate,
   suspectedPrimary,
 } from '../domain/emergency';
+import type { FenceOutcome } from '../domain/emergency/fence';
 import { gtidOps } from '../domain/gtid';
 import { isUnprovisioned, notRepointed } from '../domain/provision/unprovisioned';
 import {
@@ -23,7 +24,7 @@ import {
   type EmergencyRecoveryRequest,
   type EmergencyRecoveryResult,
 } from '../domain/runbook';
-import { acts, call, callLocal, localActs } from './activities';
+import { acts, boundedWait, call, callLocal, localActs } from './activities';
 import { ApprovalGate, askApproval } from './approvalGate';
 import { FailureType, fenceWatchId } from './api';
 import { catchUpOrReplace } from './emergency/catchUpCandidate';
@@ -184,14 +185,42 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       warnings.push(...caught.warnings);
       candidate = caught.candidate;
 
-      // 8. Promote. The old primary stays fenced.
+      // 8. Salvage: a dead mysqld on a host that answers SSH left its binary log there. What it
+      // holds and the candidate lacks is applied to the candidate with its GTIDs before the
+      // candidate takes writes; the other replicas then receive it from the new primary.
+      const salvage = await run.step(
+        'salvage',
+        primary,
+        () =>
+          call(
+            acts.salvageBinlog,
+            `salvage ${primary}'s binary log into ${candidate}`,
+            {
+              cluster,
+              failed: primary!,
+              candidate,
+              seconds: spec.policy.salvageSeconds,
+              mysqldAnswered: fencing.readOnly.status === 'done',
+              sshAnswered: sshAnswered(fencing.optionFile),
+            },
+            boundedWait(spec.policy.salvageSeconds),
+          ),
+        (s) =>
+          `${s.status}: ${s.detail}${s.notSalvaged.length ? `; not salvaged: ${s.notSalvaged.join(', ')}` : ''}`,
+      );
+      if (salvage.status === 'partial' || salvage.status === 'refused')
+        warnings.push(
+          `salvage of ${primary}'s binary log ${salvage.status}: ${salvage.detail}; not salvaged: ${salvage.notSalvaged.join(', ')}`,
+        );
+
+      // 9. Promote. The old primary stays fenced.
       run.enterPhase('promote', `${candidate} becomes the primary`);
       await run.step('promote', candidate, () =>
         call(acts.promote, `promote ${candidate}`, { cluster, host: candidate }),
       );
       newPrimary = candidate;
 
-      // 9. Writer traffic to the new primary.
+      // 10. Writer traffic to the new primary.
       await run.step(
         'traffic to new primary',
         candidate,
@@ -200,7 +229,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       );
       const recoveryMs = Date.now() - triggeredAt;
 
-      // 10. Repoint the dead primary's replicas. A node outside its tree (an earlier fenced
+      // 11. Repoint the dead primary's replicas. A node outside its tree (an earlier fenced
       // primary) is left as it is for a human, and named. An unprovisioned (empty) node is never
       // pointed at the new primary: it would try to replay the whole history.
       run.enterPhase('repoint', `${candidate} is the primary (${recoveryMs} ms after the trigger)`);
@@ -234,7 +263,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       if (fencing.optionFile && fencing.optionFile.status !== 'done')
         warnings.push(fencing.optionFile.detail);
 
-      // 11. Verify, report, and keep fencing the old primary until it answers.
+      // 12. Verify, report, and keep fencing the old primary until it answers.
       run.enterPhase('verify');
       const after = await verifyInvariants(run, cluster, candidate, [primary, ...strays]);
       const watch = await watchOldPrimary(
@@ -265,6 +294,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
         errant: choice.errant,
         fencing,
         catchUp: caught.plan,
+        salvage,
         lost: {
           known: false,
           summary: `${primary} does not answer: ${watch} reports what it has that ${candidate} lacks once it does`,
@@ -327,7 +357,7 @@ async function approve(
     ]);
 }
 
-/** Step 11's fence watch: a child that outlives the run; its id, or why it did not start. */
+/** Step 12's fence watch: a child that outlives the run; its id, or why it did not start. */
 async function watchOldPrimary(
   run: Runbook,
   flavor: 'mariadb' | 'mysql',
@@ -356,5 +386,9 @@ async function watchOldPrimary(
     .then(() => watchId)
     .catch((e: unknown) => `${watchId} not started: ${failureMessage(e)}`);
 }
+
+/** Whether the fence's write over SSH (the option file) found the host answering; null: not tried. */
+const sshAnswered = (o: FenceOutcome | undefined) =>
+  o?.status === 'done' ? true : o?.status === 'failed' ? false : null;
 
 const isRefusal = (e: unknown) => e instanceof ApplicationFailure && e.type === FailureType.Refused;

@@ -66,3 +66,4 @@ export {
   type SalvageApplyFailure,
   type SalvageApplyResult,
 } from './apply';
+export { skippedSalvage, type SalvageReport } from './report';

@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../../activities';
 import { validateInventory, type Cluster } from '../../../domain/inventory';
 import type { NodeState, ReplicationFacts, TopologyNodeView } from '../../../domain/topology';
+import { skippedSalvage } from '../../../domain/salvage';
 
 export type ActivityName = keyof Activities;
 export type ActivityArg<K extends ActivityName> = Parameters<Activities[K]>[0];
@@ -407,6 +408,7 @@ export class FakeCluster {
         }));
       },
       lastRecovery: () => this.lastRecovery,
+      salvageBinlog: () => skippedSalvage('the fake cluster has no binary log to salvage'),
       fenceOldPrimary: ({ host }) => {
         const n = this.node(host);
         const readOnly = n.reachable

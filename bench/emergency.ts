@@ -3,7 +3,8 @@
 // the kill itself for the built-in detector) to the writer's first acknowledged write on the new
 // primary. At the end, every acknowledged write is looked for on the final primary.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import pino from 'pino';
 import type { Client } from '@temporalio/client';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -24,6 +25,7 @@ import { startEmergencyRecovery } from '../triggers/start';
 import { startReceiver } from '../webhook/main';
 import { detectorId, workflowIdFor } from '../workflows/api';
 import { detector } from '../workflows/detector';
+import { rejoin as rejoinRunbook } from '../workflows/rejoin';
 import { currentPrimary, lostThrough, sleep, withBenchLab, type BenchLab } from './harness';
 import { summarize, type Summary } from './stats';
 
@@ -35,6 +37,13 @@ export interface EmergencyBenchOptions {
   hosts: number;
   trigger: EmergencyTrigger;
   semiSync: boolean;
+  /**
+   * The replicas' IO threads stopped for a second before each kill, the writer still acknowledged
+   * by the primary alone: the writes only its binary log holds (issue 17).
+   */
+  replicasBehind?: boolean;
+  /** policy.salvageSeconds as the inventory says (default 30), or 0. Default true. */
+  salvage?: boolean;
   keepLab?: boolean;
   log?: (line: string) => void;
 }
@@ -59,6 +68,9 @@ export interface EmergencyRunSample {
   workflowRecoveryMs: number | null;
   /** Milliseconds of each workflow step, in order (repeated steps summed). */
   steps: Record<string, number>;
+  /** What the salvage step did, and how many transactions it applied. */
+  salvage: string | null;
+  salvaged: number;
 }
 
 export interface EmergencyBenchResult {
@@ -66,6 +78,11 @@ export interface EmergencyBenchResult {
   failedRuns: number;
   trigger: EmergencyTrigger;
   semiSync: boolean;
+  replicasBehind: boolean;
+  salvage: boolean;
+  /** Transactions salvaged over all runs, and the salvage step's time. */
+  salvagedTransactions: number;
+  salvageMs: Summary;
   /** Trigger (alert arrival, or the kill for the detector) -> first acknowledged write. */
   recoveryMs: Summary;
   detectionMs: Summary;
@@ -91,8 +108,14 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
     throw new Error(`--trigger ${o.trigger}: expected ${TRIGGERS.join(', ')}`);
   const alerting = o.trigger === 'alertmanager';
   const webhookPort = await freePort();
+  const salvage = o.salvage ?? true;
+  // Off: the worker reads an inventory whose policy says so, as a user would turn it off.
+  const prepare = async (info: LabInfo) => {
+    if (!salvage) setSalvageSeconds(info.inventory, 0);
+    return info;
+  };
   return withBenchLab(
-    { hosts: o.hosts, semiSync: o.semiSync, keepLab: o.keepLab, alerting, webhookPort, log },
+    { hosts: o.hosts, semiSync: o.semiSync, keepLab: o.keepLab, alerting, webhookPort, log, prepare },
     async (lab) => {
       const { info, labDir, client, taskQueue, writer } = lab;
       const receiver =
@@ -127,6 +150,8 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
             killToFirstAckMs: null,
             workflowRecoveryMs: null,
             steps: {},
+            salvage: null,
+            salvaged: 0,
           };
           const watching =
             o.trigger === 'detector'
@@ -141,8 +166,14 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
           try {
             if (watching) await sleep(1000); // probing
             if (alerting) await seenWritable(info, primary);
+            const replicas = info.hosts.map((h) => h.name).filter((h) => h !== primary);
+            if (o.replicasBehind) {
+              await onHosts(info, replicas, 'STOP SLAVE IO_THREAD');
+              await sleep(1000);
+            }
             const killedAt = Date.now();
             await labKill(primary, { dir: labDir });
+            if (o.replicasBehind) await onHosts(info, replicas, 'START SLAVE IO_THREAD');
             if (o.trigger === 'direct') await startDirect(client, taskQueue, info, Date.now());
             if (o.trigger === 'webhook') await postAlert(receiver!.url, info, primary);
             const run = await recoveryAfter(client, info.cluster, killedAt);
@@ -158,6 +189,8 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
             if (r.outcome !== 'recovered') throw new Error(`the recovery ended as ${r.outcome}: ${r.reason}`);
             sample.promoted = r.newPrimary;
             sample.workflowRecoveryMs = r.recoveryMs;
+            sample.salvage = r.salvage ? `${r.salvage.status}: ${r.salvage.detail}` : null;
+            sample.salvaged = r.salvage?.salvaged?.count ?? 0;
             for (const step of r.timeline)
               if (step.ms !== undefined) sample.steps[step.step] = (sample.steps[step.step] ?? 0) + step.ms;
             const first = await firstAckAfter(lab, killedAt, 10_000);
@@ -166,7 +199,7 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
             sample.killToFirstAckMs = first - killedAt;
             sample.detectionMs = startedAt - killedAt;
             sample.ok = true;
-            await rejoin(info, labDir, primary, r);
+            await rejoinKilled(lab, primary, r);
             log(
               `run ${sample.run}: killed ${primary} → ${r.newPrimary}: recovery ${sample.recoveryMs} ms (workflow ${r.recoveryMs} ms), detection ${sample.detectionMs} ms`,
             );
@@ -195,6 +228,10 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
         failedRuns: perRun.length - ok.length,
         trigger: o.trigger,
         semiSync: o.semiSync,
+        replicasBehind: o.replicasBehind ?? false,
+        salvage,
+        salvagedTransactions: ok.reduce((n, r) => n + r.salvaged, 0),
+        salvageMs: summarize(ok.map((r) => r.steps.salvage ?? 0)),
         recoveryMs: summarize(ok.map((r) => r.recoveryMs ?? 0)),
         detectionMs: summarize(ok.map((r) => r.detectionMs ?? 0)),
         killToAlertMs:
@@ -308,6 +345,43 @@ async function firstAckAfter(lab: BenchLab, t: number, waitMs: number): Promise<
     await sleep(50);
   }
   return null;
+}
+
+async function onHosts(info: LabInfo, hosts: string[], sql: string): Promise<void> {
+  await Promise.all(
+    hosts.map((h) => withRoot(info.hosts.find((x) => x.name === h)!.socket, (c) => c.query(sql))),
+  );
+}
+
+function setSalvageSeconds(inventoryPath: string, seconds: number): void {
+  const doc = parse(readFileSync(inventoryPath, 'utf8')) as {
+    clusters: { policy?: Record<string, unknown> }[];
+  };
+  for (const c of doc.clusters) c.policy = { ...c.policy, salvageSeconds: seconds };
+  writeFileSync(inventoryPath, stringify(doc));
+}
+
+/**
+ * The killed primary back as a replica of the new one, so the next run has every node. When the
+ * salvage left it holding nothing the new primary lacks, the product's own rejoin runbook takes
+ * it back; otherwise the bench-only way below.
+ */
+async function rejoinKilled(lab: BenchLab, host: string, r: EmergencyRecoveryResult): Promise<void> {
+  await labStart(host, { dir: lab.labDir });
+  if (r.salvage?.status === 'salvaged' || r.salvage?.status === 'nothing') {
+    const done = await lab.client.workflow
+      .execute(rejoinRunbook, {
+        taskQueue: lab.taskQueue,
+        workflowId: `${workflowIdFor(RUNBOOKS.rejoin, lab.info.cluster)}/${host}`,
+        args: [{ cluster: lab.info.cluster, host, lockWaitSeconds: 30 }],
+      })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (done) return;
+  }
+  await rejoin(lab.info, lab.labDir, host, r);
 }
 
 /**

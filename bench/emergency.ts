@@ -381,7 +381,7 @@ async function rejoinKilled(lab: BenchLab, host: string, r: EmergencyRecoveryRes
       );
     if (done) return;
   }
-  await rejoin(lab.info, lab.labDir, host, r);
+  await rejoin(lab.info, host, r);
 }
 
 /**
@@ -390,8 +390,7 @@ async function rejoinKilled(lab: BenchLab, host: string, r: EmergencyRecoveryRes
  * with semi-sync) and resumes from the position the new primary was promoted at. In production
  * the old primary is left fenced and rejoined by a provisioning run.
  */
-async function rejoin(info: LabInfo, labDir: string, host: string, r: EmergencyRecoveryResult) {
-  await labStart(host, { dir: labDir });
+async function rejoin(info: LabInfo, host: string, r: EmergencyRecoveryResult) {
   const source = info.hosts.find((h) => h.name === r.newPrimary)!;
   const at = (r.catchUp as CatchUpPlan).expected;
   const password = readFileSync(info.secrets.replicationPasswordFile, 'utf8').trim();

@@ -127,13 +127,10 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           target,
           d.waitUntilApplied(POSITION, input.waitTimeoutSeconds ?? 10).statements,
         ),
-        ...sql(
-          'promote (point of no return)',
-          target,
-          input.pair ? d.readOnlyOff() : [...d.stopAndForgetReplication(), ...d.readOnlyOff()],
-        ),
         ...router.plan('attach', target).map((c) => ({ step: 'traffic to target', ...c })),
+        ...sql('promote (point of no return)', target, d.readOnlyOff()),
         ...router.plan('detach', primary).map((c) => ({ step: 'traffic off old primary', ...c })),
+        ...(input.pair ? [] : sql('forget old source', target, d.stopAndForgetReplication())),
         ...others.flatMap((h) =>
           sql(
             'repoint',
@@ -154,7 +151,7 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
 
     /**
      * Step 5 of the planned successover, whole, so no engine round trip lands in the write
-     * blackout: its sub-steps 5a-5g below each record a timeline entry.
+     * blackout: its sub-steps 5a-5h below each record a timeline entry.
      */
     async runCriticalSection(input: CriticalSectionInput): Promise<CriticalSectionResult> {
       const ctx = Context.current();
@@ -225,10 +222,10 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
       };
 
       try {
-        // A retry after a crash past the point of no return finds the target promoted: roll forward.
-        const targetReplication = await probe(t, d.replicationStatus());
+        // A retry after a crash past the point of no return finds the target writable (the
+        // preflight saw it read-only): roll forward.
         const targetFacts = await probe(t, d.nodeFacts());
-        const resumed = (input.keepReplication || targetReplication === null) && !targetFacts.readOnly;
+        const resumed = !targetFacts.readOnly;
 
         await killer.prepare();
         const blackoutStart = Date.now();
@@ -276,23 +273,25 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
               );
             return r;
           });
-          // 5e. Promote: the point of no return.
-          const promote = input.keepReplication
-            ? d.readOnlyOff()
-            : [...d.stopAndForgetReplication(), ...d.readOnlyOff()];
-          await step('promote', target, () => run(target, promote, t, 'promote'));
         }
-        // 5f. Traffic to the target first, then off the old primary: the VIP is never on no host
-        // (a SYN sent then is retried by the client's kernel only after a second), and the old
-        // primary is read-only and killing sessions, so briefly reaching it cannot write.
-        // The blackout ends when the target takes new connections: at the attach for a VIP, at
-        // the detach for HAProxy with the target as the old primary's `backup` (seed 003).
+        // 5e. Traffic to the target while it is still read-only (seed 004: the VIP is enabled
+        // before writes are allowed): a client that reaches it now is refused, never written,
+        // and promotion is then the last step of the blackout. The VIP is added before it is
+        // removed from the old primary, so it is never on no host (a SYN sent then is retried
+        // by the client's kernel only after a second); the old primary is read-only and
+        // killing sessions, so briefly reaching it cannot write.
         const attached = await step(
           'traffic to target',
           target,
           () => router.attach(target.name),
           (r) => r.detail,
         );
+        // 5f. Promote: the point of no return. Only read_only is lifted inside the blackout; the
+        // target's replication (idle: it applied the final position, and its source is
+        // read-only) is stopped after it, or kept for a master-master pair's way back.
+        if (!resumed) await step('promote', target, () => run(target, d.readOnlyOff(), t, 'promote'));
+        // The blackout ends when the target takes writes and new connections: after the
+        // promotion for a VIP, at the detach for HAProxy with the target as a `backup` (seed 003).
         let blackoutMs = Date.now() - blackoutStart;
         await step(
           'traffic off old primary',
@@ -308,6 +307,11 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           () => killer.stop(),
           (k) => `${k} sessions killed`,
         );
+        // 5h. The new primary forgets its old source, outside the blackout (a pair keeps it).
+        if (!input.keepReplication)
+          await step('forget old source', target, () =>
+            run(target, d.stopAndForgetReplication(), t, 'forget old source'),
+          );
         for (const op of ['attach', 'detach'] as const)
           commands.push(
             ...router
@@ -343,13 +347,16 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           throw classifySqlError(target.name, 'check promotion before compensating', e);
         });
       if (promoted) return { pastPointOfNoReturn: true, statements: [] as string[] };
+      // The traffic may already be on the (read-only) target: take it off before giving it back.
+      const router = shared.routerFor(spec);
+      await router.detach(target.name, { bestEffort: true });
       const statements = d.readOnlyOff();
       await shared.pools
         .with(primary, (c) => execute(c, statements))
         .catch((e) => {
           throw classifySqlError(primary.name, 'restore writes', e);
         });
-      const traffic = await shared.routerFor(spec).attach(primary.name);
+      const traffic = await router.attach(primary.name);
       return { pastPointOfNoReturn: false, statements: redacted(statements), traffic: traffic.detail };
     },
   };

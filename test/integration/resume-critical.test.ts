@@ -27,16 +27,17 @@ const STEPS = [
   'kill loop started',
   'final position',
   'wait for target',
-  'promote',
   'traffic to target',
+  'promote',
   'traffic off old primary',
   'kill loop stopped',
+  'forget old source',
 ] as const;
 const PAST_PROMOTION = new Set<string>([
   'promote',
-  'traffic to target',
   'traffic off old primary',
   'kill loop stopped',
+  'forget old source',
 ]);
 
 let lab: LabFixture;

@@ -7,26 +7,22 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import pino from 'pino';
 import type { Client } from '@temporalio/client';
-import type { RowDataPacket } from 'mysql2/promise';
 import { failureReason } from '../cli/runbooks';
 import type { CatchUpPlan } from '../domain/emergency';
-import {
-  formatMariadbGtidList,
-  mariadbStateUpTo,
-  parseMariadbGtidPos,
-  parseMariadbGtidState,
-} from '../domain/gtid';
 import type { EmergencyRecoveryInput, EmergencyRecoveryResult } from '../domain/runbook';
 import { RUNBOOKS } from '../domain/runbook';
-import { ACCOUNT_NAMES, labKill, labStart, type LabInfo } from '../lab/index';
-import { replicateFrom, withRoot } from '../lab/mariadb';
+import { labKill, labStart, type LabInfo } from '../lab/index';
+import { withRoot } from '../lab/mariadb';
 import { freePort } from '../temporal/devserver';
 import { startEmergencyRecovery } from '../triggers/start';
 import { startReceiver } from '../webhook/main';
 import { detectorId, workflowIdFor } from '../workflows/api';
 import { detector } from '../workflows/detector';
 import { rejoin as rejoinRunbook } from '../workflows/rejoin';
-import { currentPrimary, lostThrough, sleep, withBenchLab, type BenchLab } from './harness';
+import { runEmergencyFloor, type EmergencyFloorResult } from './floor';
+import { ratio, splitLost } from './floorPlan';
+import { currentPrimary, firstAckAfter, lostThrough, sleep, withBenchLab, type BenchLab } from './harness';
+import { rejoinAt } from './rejoin';
 import { summarize, type Summary } from './stats';
 
 export type EmergencyTrigger = 'direct' | 'detector' | 'webhook' | 'alertmanager';
@@ -45,6 +41,11 @@ export interface EmergencyBenchOptions {
   /** policy.salvageSeconds as the inventory says (default 30), or 0. Default true. */
   salvage?: boolean;
   keepLab?: boolean;
+  /**
+   * Runs of the direct-script floor (bench/floor.ts) after the project's, on the same lab under
+   * the same writer; default `runs`, 0 for none.
+   */
+  floorRuns?: number;
   log?: (line: string) => void;
 }
 
@@ -92,10 +93,17 @@ export interface EmergencyBenchResult {
   killToFiringMs: Summary | null;
   killToFirstAckMs: Summary;
   ackedWrites: number;
-  /** null when the bench ended with no single primary to count them on. */
+  /**
+   * The project's runs' (checked before the floor's runs when there are some); null when the bench
+   * ended with no single primary to count them on.
+   */
   lostAckedWrites: number | null;
   finalPrimary: string | null;
   perRun: EmergencyRunSample[];
+  /** The direct script on the same lab, same run (its lost writes apart); null when it did not run. */
+  floor: EmergencyFloorResult | null;
+  /** project p50 / floor p50. */
+  ratio: { killToFirstAckP50: number | null } | null;
 }
 
 const PAUSE_MS = 1500;
@@ -104,6 +112,8 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
   const log = o.log ?? (() => undefined);
   if (!Number.isInteger(o.runs) || o.runs < 1)
     throw new Error(`--runs ${o.runs}: expected a positive integer`);
+  if (o.floorRuns !== undefined && (!Number.isInteger(o.floorRuns) || o.floorRuns < 0))
+    throw new Error(`--floor-runs ${o.floorRuns}: expected 0 or a positive integer`);
   if (!TRIGGERS.includes(o.trigger))
     throw new Error(`--trigger ${o.trigger}: expected ${TRIGGERS.join(', ')}`);
   const alerting = o.trigger === 'alertmanager';
@@ -193,7 +203,7 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
             sample.salvaged = r.salvage?.salvaged?.count ?? 0;
             for (const step of r.timeline)
               if (step.ms !== undefined) sample.steps[step.step] = (sample.steps[step.step] ?? 0) + step.ms;
-            const first = await firstAckAfter(lab, killedAt, 10_000);
+            const first = await firstAckAfter(writer, killedAt, 10_000);
             if (first === null) throw new Error('no acknowledged write within 10 s of the recovery');
             sample.recoveryMs = first - triggeredAt;
             sample.killToFirstAckMs = first - killedAt;
@@ -213,16 +223,40 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
           if (!sample.ok) break;
           await sleep(PAUSE_MS);
         }
-        await writer.stop();
       } finally {
         await receiver?.close();
       }
+
+      // The floor: the same recovery by a direct script, after the project's runs (and with no
+      // trigger of the project's left to react to its kills), under the same writer.
+      const floorRuns = o.floorRuns ?? o.runs;
+      let floor: EmergencyFloorResult | null = null;
+      let lostBeforeFloor: number[] | null = null;
+      const projectOk = perRun.length > 0 && perRun.every((r) => r.ok);
+      const floorFrom = floorRuns > 0 && projectOk ? await currentPrimary(labDir) : null;
+      if (floorFrom && !lab.interrupted()) {
+        lostBeforeFloor = await lostThrough(info, floorFrom, writer, writer.acked.length);
+        log(`direct-script floor: ${floorRuns} runs from ${floorFrom}`);
+        floor = await runEmergencyFloor(lab, floorFrom, { runs: floorRuns, pauseMs: PAUSE_MS, log, client });
+      } else if (floorRuns > 0)
+        log(`direct-script floor skipped: ${projectOk ? 'no single primary' : 'a project run failed'}`);
+      await writer.stop();
+
       const finalPrimary = await currentPrimary(labDir);
-      const lost = finalPrimary ? await lostThrough(info, finalPrimary, writer) : [];
+      const lostAtEnd = finalPrimary ? await lostThrough(info, finalPrimary, writer) : [];
+      // With the floor, the project's are those already missing before it ran; the floor's apart.
+      const split = lostBeforeFloor ? splitLost(lostBeforeFloor, lostAtEnd) : null;
+      const lost = split ? split.project : lostAtEnd;
+      if (floor && split && finalPrimary) floor.lostWrites = split.floor.length;
       if (!finalPrimary) log('no single primary at the end: lost acknowledged writes not counted');
       else if (lost.length)
         log(`LOST acknowledged writes: ${lost.slice(0, 20).join(', ')}${lost.length > 20 ? ' …' : ''}`);
+      if (split?.floor.length)
+        log(
+          `direct-script floor lost ${split.floor.length} acknowledged writes: ${split.floor.slice(0, 20).join(', ')}${split.floor.length > 20 ? ' …' : ''}`,
+        );
       const ok = perRun.filter((r) => r.ok);
+      const killToFirstAckMs = summarize(ok.map((r) => r.killToFirstAckMs ?? 0));
       return {
         runs: perRun.length,
         failedRuns: perRun.length - ok.length,
@@ -239,11 +273,13 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
         alertToRecoveredMs:
           alerting || o.trigger === 'webhook' ? summarize(ok.map((r) => r.recoveryMs ?? 0)) : null,
         killToFiringMs: alerting ? summarize(ok.map((r) => r.killToFiringMs ?? 0)) : null,
-        killToFirstAckMs: summarize(ok.map((r) => r.killToFirstAckMs ?? 0)),
+        killToFirstAckMs,
         ackedWrites: writer.acked.length,
-        lostAckedWrites: finalPrimary ? lost.length : null,
+        lostAckedWrites: finalPrimary || lostBeforeFloor ? lost.length : null,
         finalPrimary,
         perRun,
+        floor,
+        ratio: floor ? { killToFirstAckP50: ratio(killToFirstAckMs.p50, floor.killToFirstAckMs.p50) } : null,
       };
     },
   );
@@ -332,21 +368,6 @@ async function recoveryAfter(client: Client, cluster: string, since: number) {
   throw new Error(`no ${id} run started within 15 s of the kill`);
 }
 
-/**
- * The first acknowledged write after the outage began: after the writer's first failure following
- * the kill (an ack timestamped just after the kill may belong to a write the old primary took).
- */
-async function firstAckAfter(lab: BenchLab, t: number, waitMs: number): Promise<number | null> {
-  const { writer } = lab;
-  for (let waited = 0; waited <= waitMs; waited += 50) {
-    const failed = writer.failedAt.find((x) => x >= t);
-    const a = failed === undefined ? undefined : writer.acked.find((x) => x.at > failed);
-    if (a) return a.at;
-    await sleep(50);
-  }
-  return null;
-}
-
 async function onHosts(info: LabInfo, hosts: string[], sql: string): Promise<void> {
   await Promise.all(
     hosts.map((h) => withRoot(info.hosts.find((x) => x.name === h)!.socket, (c) => c.query(sql))),
@@ -384,32 +405,7 @@ async function rejoinKilled(lab: BenchLab, host: string, r: EmergencyRecoveryRes
   await rejoin(lab.info, host, r);
 }
 
-/**
- * Bench only: the killed primary comes back as a replica of the new one so the next run has three
- * nodes. It forgets its own binlog (what it committed that nobody received, never acknowledged
- * with semi-sync) and resumes from the position the new primary was promoted at. In production
- * the old primary is left fenced and rejoined by a provisioning run.
- */
-async function rejoin(info: LabInfo, host: string, r: EmergencyRecoveryResult) {
-  const source = info.hosts.find((h) => h.name === r.newPrimary)!;
-  const at = (r.catchUp as CatchUpPlan).expected;
-  const password = readFileSync(info.secrets.replicationPasswordFile, 'utf8').trim();
-  await withRoot(info.hosts.find((h) => h.name === host)!.socket, async (c) => {
-    // Its binlog may hold writes past `at` that nobody received: drop them, but keep the other
-    // servers' history, or the next recovery would see the replicas' GTIDs from them as errant.
-    const [[{ state }]] = await c.query<RowDataPacket[]>('SELECT @@GLOBAL.gtid_binlog_state AS state');
-    const cut = formatMariadbGtidList(
-      mariadbStateUpTo(parseMariadbGtidState(String(state)), parseMariadbGtidPos(at)),
-    );
-    await c.query('STOP SLAVE');
-    await c.query('RESET SLAVE ALL');
-    await c.query('RESET MASTER');
-    await c.query('SET GLOBAL gtid_binlog_state = ?', [cut]);
-    await c.query('SET GLOBAL gtid_slave_pos = ?', [at]);
-    await replicateFrom(
-      c,
-      { host: source.address, port: source.port },
-      { user: ACCOUNT_NAMES.replication, password },
-    );
-  });
+/** Bench only: the killed primary back as a replica of the new one (bench/rejoin.ts). */
+function rejoin(info: LabInfo, host: string, r: EmergencyRecoveryResult): Promise<void> {
+  return rejoinAt(info, host, r.newPrimary as string, (r.catchUp as CatchUpPlan).expected);
 }

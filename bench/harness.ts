@@ -223,14 +223,36 @@ export async function currentPrimary(dir: string): Promise<string | null> {
   return writable.length === 1 ? writable[0].name : null;
 }
 
-/** Acknowledged writes missing on a lab host, read as root over its socket (works during a cut). */
-export async function lostThrough(info: LabInfo, host: string, writer: Writer): Promise<number[]> {
+/**
+ * Acknowledged writes missing on a lab host, read as root over its socket (works during a cut).
+ * `upTo`: only the first N acknowledged (taken before the read, while the writer still runs).
+ */
+export async function lostThrough(
+  info: LabInfo,
+  host: string,
+  writer: Writer,
+  upTo?: number,
+): Promise<number[]> {
   const h = info.hosts.find((x) => x.name === host);
   if (!h) throw new Error(`no lab host ${host}`);
   const c = await createConnection({ socketPath: h.socket, user: 'root', connectTimeout: 2000 });
   try {
-    return await writer.lost(c);
+    return await writer.lost(c, upTo);
   } finally {
     c.destroy();
   }
+}
+
+/**
+ * The first acknowledged write after the outage began: after the writer's first failure following
+ * `t` (an ack timestamped just after a kill may belong to a write the old primary took).
+ */
+export async function firstAckAfter(writer: Writer, t: number, waitMs: number): Promise<number | null> {
+  for (let waited = 0; waited <= waitMs; waited += 50) {
+    const failed = writer.failedAt.find((x) => x >= t);
+    const a = failed === undefined ? undefined : writer.acked.find((x) => x.at > failed);
+    if (a) return a.at;
+    await sleep(50);
+  }
+  return null;
 }

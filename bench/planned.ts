@@ -7,6 +7,8 @@ import { failureReason, startRunbook } from '../cli/runbooks';
 import type { PlannedSuccessoverResult, TimelineStep } from '../domain/runbook';
 import { RUNBOOKS } from '../domain/runbook';
 import { plannedSuccessover } from '../workflows/plannedSuccessover';
+import { runPlannedFloor, type PlannedFloorResult } from './floor';
+import { ratio, splitLost } from './floorPlan';
 import { currentPrimary, lostThrough, sleep, withBenchLab } from './harness';
 import { summarize, type Summary } from './stats';
 import type { Ack } from './writer';
@@ -20,6 +22,11 @@ export interface PlannedBenchOptions {
   keepLab?: boolean;
   /** Pause between runs, so replication and the client settle. */
   pauseMs?: number;
+  /**
+   * Runs of the direct-script floor (bench/floor.ts) after the project's, on the same lab under
+   * the same writer; default `runs`, 0 for none.
+   */
+  floorRuns?: number;
   log?: (line: string) => void;
 }
 
@@ -57,10 +64,15 @@ export interface PlannedBenchResult {
   blackoutMs: Summary;
   clientGapMs: Summary;
   ackedWrites: number;
+  /** Every acknowledged write missing at the end: the project's runs and the floor's. */
   lostWrites: number;
   finalPrimary: string | null;
   labDir: string | null;
   perRun: RunSample[];
+  /** The direct script on the same lab, same run; null when --floor-runs 0 or it could not run. */
+  floor: PlannedFloorResult | null;
+  /** project p50 / floor p50. */
+  ratio: { clientGapP50: number | null; blackoutP50: number | null } | null;
 }
 
 const CRITICAL_STEPS = [
@@ -105,6 +117,8 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
   const log = o.log ?? (() => undefined);
   if (!Number.isInteger(o.runs) || o.runs < 1)
     throw new Error(`--runs ${o.runs}: expected a positive integer`);
+  if (o.floorRuns !== undefined && (!Number.isInteger(o.floorRuns) || o.floorRuns < 0))
+    throw new Error(`--floor-runs ${o.floorRuns}: expected 0 or a positive integer`);
   const pauseMs = o.pauseMs ?? 1000;
   const hosts = o.masterMaster ? 2 : o.hosts;
   return withBenchLab({ hosts, masterMaster: o.masterMaster, keepLab: o.keepLab, log }, async (lab) => {
@@ -173,27 +187,51 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
       await sleep(Math.max(0, pauseMs - GAP_MARGIN_MS));
     }
 
+    // The floor: the same switch by a direct script, after the project's runs, under the same writer.
+    const floorRuns = o.floorRuns ?? o.runs;
+    let floor: PlannedFloorResult | null = null;
+    let lostBeforeFloor: number[] = [];
+    const projectOk = perRun.length > 0 && perRun.every((r) => r.ok);
+    if (floorRuns > 0 && o.masterMaster)
+      log('direct-script floor skipped: its script (RESET SLAVE ALL on the target) is not a pair switch');
+    else if (floorRuns > 0 && projectOk && !lab.interrupted()) {
+      const upTo = writer.acked.length;
+      lostBeforeFloor = await lostThrough(info, primary, writer, upTo);
+      log(`direct-script floor: ${floorRuns} runs from ${primary}`);
+      floor = await runPlannedFloor(lab, primary, { runs: floorRuns, pauseMs, log });
+    } else if (floorRuns > 0 && !projectOk) log('direct-script floor skipped: a project run failed');
+
     await writer.stop();
     const finalPrimary = await currentPrimary(labDir);
     const lost = finalPrimary
       ? await lostThrough(info, finalPrimary, writer)
       : writer.acked.map((a) => a.seq);
+    if (floor) floor.lostWrites = splitLost(lostBeforeFloor, lost).floor.length;
     if (!finalPrimary)
       log('no single writable node at the end: every acknowledged write counts as unverified');
     if (lost.length)
       log(`LOST acknowledged writes: ${lost.slice(0, 20).join(', ')}${lost.length > 20 ? ' …' : ''}`);
     const ok = perRun.filter((r) => r.ok);
+    const blackoutMs = summarize(ok.map((r) => r.blackoutMs ?? 0));
+    const clientGapMs = summarize(ok.map((r) => r.clientGapMs));
     return {
       runs: perRun.length,
       masterMaster: o.masterMaster ?? false,
       failedRuns: perRun.length - ok.length,
-      blackoutMs: summarize(ok.map((r) => r.blackoutMs ?? 0)),
-      clientGapMs: summarize(ok.map((r) => r.clientGapMs)),
+      blackoutMs,
+      clientGapMs,
       ackedWrites: writer.acked.length,
       lostWrites: lost.length,
       finalPrimary,
       labDir: o.keepLab ? labDir : null,
       perRun,
+      floor,
+      ratio: floor
+        ? {
+            clientGapP50: ratio(clientGapMs.p50, floor.clientGapMs.p50),
+            blackoutP50: ratio(blackoutMs.p50, floor.blackoutMs.p50),
+          }
+        : null,
     };
   });
 }

@@ -117,10 +117,15 @@ export class Writer {
     return max;
   }
 
-  /** Acknowledged writes missing from the table as read through `conn` (the new primary). */
-  async lost(conn: Connection): Promise<number[]> {
+  /**
+   * Acknowledged writes missing from the table as read through `conn` (the new primary). `upTo`:
+   * only the first N acknowledged, for a check while the writer still runs (take N before the read:
+   * every one of them committed before the read started).
+   */
+  async lost(conn: Connection, upTo = this.acked.length): Promise<number[]> {
+    const acked = this.acked.slice(0, upTo);
     const [rows] = await conn.query(`SELECT seq FROM \`${this.o.database}\`.\`${this.table}\``);
     const present = new Set((rows as { seq: number }[]).map((r) => Number(r.seq)));
-    return this.acked.filter((a) => !present.has(a.seq)).map((a) => a.seq);
+    return acked.filter((a) => !present.has(a.seq)).map((a) => a.seq);
   }
 }

@@ -10,11 +10,20 @@ const positiveInt = (what: string) => (v: string) => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: expected a positive integer, got ${v}`);
   return n;
 };
+const nonNegativeInt = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: expected 0 or a positive integer, got ${v}`);
+  return n;
+};
+const FLOOR_RUNS_HELP =
+  'runs of the direct-script floor (a DBA script doing the same switch) after the project runs, on the same lab under the same writer; default: --runs, 0 for none';
+const ratioText = (x: number | null) => (x === null ? '?' : `${x}×`);
 
 interface PlannedOptions {
   runs: number;
   hosts: number;
   masterMaster?: boolean;
+  floorRuns?: number;
   json?: boolean;
   keepLab?: boolean;
 }
@@ -27,8 +36,13 @@ function printSummary(r: PlannedBenchResult): void {
   );
   console.log(`  write blackout (workflow):  ${f(r.blackoutMs)}`);
   console.log(`  client gap (longest between two acknowledged writes): ${f(r.clientGapMs)}`);
+  if (r.floor)
+    console.log(
+      `  direct-script floor, ${r.floor.runs} runs (${r.floor.failedRuns} failed): blackout ${f(r.floor.blackoutMs)}; client gap ${f(r.floor.clientGapMs)}\n` +
+        `  ratio project / floor: client gap p50 ${ratioText(r.ratio?.clientGapP50 ?? null)}, blackout p50 ${ratioText(r.ratio?.blackoutP50 ?? null)}`,
+    );
   console.log(
-    `  acknowledged writes: ${r.ackedWrites}, lost: ${r.lostWrites} (checked on ${r.finalPrimary ?? '?'})`,
+    `  acknowledged writes: ${r.ackedWrites}, lost: ${r.lostWrites}${r.floor ? ` (of which during the floor's runs: ${r.floor.lostWrites ?? '?'})` : ''} (checked on ${r.finalPrimary ?? '?'})`,
   );
   for (const p of r.perRun)
     console.log(
@@ -37,6 +51,17 @@ function printSummary(r: PlannedBenchResult): void {
           ? `blackout ${String(p.blackoutMs).padStart(4)} ms, gap ${String(p.clientGapMs).padStart(4)} ms` +
             (p.gap ? ` [${p.gap.fromMs}..${p.gap.toMs} ms after read-only]` : '') +
             `, activity start ${p.criticalStartMs ?? '?'} ms, steps ${Object.entries(p.steps)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}`
+          : `FAILED: ${p.error}`),
+    );
+  for (const p of r.floor?.perRun ?? [])
+    console.log(
+      `  floor #${String(p.run).padStart(2)} ${p.from}→${p.to} ` +
+        (p.ok
+          ? `blackout ${String(p.blackoutMs).padStart(4)} ms, gap ${String(p.clientGapMs).padStart(4)} ms, steps ${Object.entries(
+              p.steps,
+            )
               .map(([k, v]) => `${k} ${v}`)
               .join(', ')}`
           : `FAILED: ${p.error}`),
@@ -55,13 +80,18 @@ export function registerBench(program: Command): void {
     .option('--runs <n>', 'number of successovers', positiveInt('--runs'), 20)
     .option('--hosts <n>', 'lab hosts', positiveInt('--hosts'), 3)
     .option('--master-master', 'on a master-master pair (2 hosts, replication kept both ways)')
-    .option('--json', 'print {runs, blackoutMs, clientGapMs, ackedWrites, lostWrites, perRun} as JSON')
+    .option('--floor-runs <n>', FLOOR_RUNS_HELP, nonNegativeInt('--floor-runs'))
+    .option(
+      '--json',
+      'print {runs, blackoutMs, clientGapMs, ackedWrites, lostWrites, perRun, floor, ratio} as JSON',
+    )
     .option('--keep-lab', 'leave the bench lab up at the end (its directory is printed)')
     .action(async (o: PlannedOptions) => {
       const r = await runPlannedBench({
         runs: o.runs,
         hosts: o.hosts,
         masterMaster: o.masterMaster,
+        floorRuns: o.floorRuns,
         keepLab: o.keepLab,
         log: (l) => console.error(l),
       });
@@ -89,7 +119,8 @@ export function registerBench(program: Command): void {
       "stop the replicas' IO threads for a second before each kill: writes only the primary's binary log holds",
     )
     .option('--no-salvage', "policy.salvageSeconds 0: the dead primary's binary log is not salvaged")
-    .option('--json', 'print {runs, recoveryMs, detectionMs, lostAckedWrites, perRun} as JSON')
+    .option('--floor-runs <n>', FLOOR_RUNS_HELP, nonNegativeInt('--floor-runs'))
+    .option('--json', 'print {runs, recoveryMs, detectionMs, lostAckedWrites, perRun, floor, ratio} as JSON')
     .option('--keep-lab', 'leave the bench lab up at the end (its directory is printed)')
     .action(async (o: EmergencyOptions) => {
       const r = await runEmergencyBench({
@@ -99,6 +130,7 @@ export function registerBench(program: Command): void {
         semiSync: o.semiSync,
         replicasBehind: o.replicasBehind,
         salvage: o.salvage,
+        floorRuns: o.floorRuns,
         keepLab: o.keepLab,
         log: (l) => console.error(l),
       });
@@ -118,6 +150,7 @@ interface EmergencyOptions {
   semiSync: boolean;
   replicasBehind?: boolean;
   salvage: boolean;
+  floorRuns?: number;
   json?: boolean;
   keepLab?: boolean;
 }
@@ -142,11 +175,27 @@ function printEmergency(r: EmergencyBenchResult): void {
     console.log(
       `  kill → alert p50 ${r.killToAlertMs.p50} ms${r.killToFiringMs ? ` (rule fired p50 ${r.killToFiringMs.p50} ms)` : ''}; kill → first acknowledged write p50 ${r.killToFirstAckMs.p50} ms, max ${r.killToFirstAckMs.max} ms`,
     );
+  if (r.floor)
+    console.log(
+      `  direct-script floor, ${r.floor.runs} runs (${r.floor.failedRuns} failed, no salvage): kill → first acknowledged write p50 ${r.floor.killToFirstAckMs.p50} ms, max ${r.floor.killToFirstAckMs.max} ms; detection p50 ${r.floor.detectionMs.p50} ms; lost ${r.floor.lostWrites ?? 'not counted'}\n` +
+        `  ratio project / floor: kill → first acknowledged write p50 ${ratioText(r.ratio?.killToFirstAckP50 ?? null)} (project p50 ${r.killToFirstAckMs.p50} ms)`,
+    );
   for (const p of r.perRun)
     console.log(
       `  #${String(p.run).padStart(2)} killed ${p.killed} → ${p.promoted ?? '?'} ` +
         (p.ok
           ? `recovery ${p.recoveryMs} ms (workflow ${p.workflowRecoveryMs} ms), detection ${p.detectionMs} ms`
+          : `FAILED: ${p.error}`),
+    );
+  for (const p of r.floor?.perRun ?? [])
+    console.log(
+      `  floor #${String(p.run).padStart(2)} killed ${p.killed} → ${p.promoted ?? '?'} ` +
+        (p.ok
+          ? `kill → first ack ${p.killToFirstAckMs} ms (script ${p.scriptMs} ms), detection ${p.detectionMs} ms${p.relayWaitTimedOut ? ', relay-log wait ran out' : ''}, steps ${Object.entries(
+              p.steps,
+            )
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}`
           : `FAILED: ${p.error}`),
     );
 }

@@ -22,6 +22,7 @@ import { runbook, withClusterLock } from './scaffold';
 import { persistRoles } from './persistRoles';
 import { rollForward, unfinishedFailure } from './plannedRollForward';
 import { verifyInvariants } from './verify';
+import { loadAndDiscover } from './discover';
 import { waitForWindow } from './window';
 
 export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<PlannedSuccessoverResult> {
@@ -37,12 +38,7 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
 
       // 3. Discover and preflight: refuse before anything changes.
       run.enterPhase('preflight');
-      const spec = await run.step('load cluster spec', undefined, () =>
-        call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
-      );
-      const before = await run.step('discover', undefined, () =>
-        call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
-      );
+      const { spec, before } = await loadAndDiscover(run);
       // An earlier run to this target stopped after its point of no return: finish it.
       const unfinished = input.dryRun
         ? null

@@ -12,6 +12,7 @@ import { persistRoles } from './persistRoles';
 import { refused } from './runbook';
 import { runbook, withClusterLock } from './scaffold';
 import { verifyInvariants } from './verify';
+import { loadAndDiscover } from './discover';
 
 export async function rejoin(raw: RejoinInput): Promise<RejoinResult> {
   return runbook(RUNBOOKS.rejoin, RejoinInputSchema, raw, async (run, input) => {
@@ -25,12 +26,7 @@ export async function rejoin(raw: RejoinInput): Promise<RejoinResult> {
 
         // 2. Discover: the primary, the host, and whether they were a pair.
         run.enterPhase('preflight');
-        const spec = await run.step('load cluster spec', undefined, () =>
-          call(acts.loadClusterSpec, `load the spec of ${cluster}`, { cluster }),
-        );
-        const before = await run.step('discover', undefined, () =>
-          call(acts.inspectCluster, `discover ${cluster}`, { cluster }),
-        );
+        const { spec, before } = await loadAndDiscover(run);
         const decision = decideRejoin({ cluster: spec, topology: before.topology, host, pair: input.pair });
         if (!decision.ok) throw refused(run.runbook, cluster, decision.refusals);
         const { primary, pair, pairReason } = decision;

@@ -13,10 +13,9 @@ import { labKill, labStart, labStatus } from '../../lab/index';
 import { successoverOptionFile, writeOptionFile } from '../../lab/mariadb';
 import { requireState } from '../../lab/state';
 import { emergencyRecovery } from '../../workflows';
-import { fenceWatchId } from '../../workflows/api';
 import { inventoryVariant } from './inventoryVariant';
 import { rootConnection, slaveStatus, startLab, type LabFixture } from './labFixture';
-import { testClient, withWorker } from './temporal';
+import { endFenceWatches, withWorker } from './temporal';
 
 let lab: LabFixture;
 let writer: Writer | undefined;
@@ -25,13 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await writer?.stop();
-  // The recovery's fence watch outlives the test otherwise, and its id is every lab's.
-  await (
-    await testClient()
-  ).workflow
-    .getHandle(fenceWatchId('lab', 'db1'))
-    .terminate('test over')
-    .catch(() => undefined);
+  await endFenceWatches(['db1']);
   await lab?.down();
 });
 

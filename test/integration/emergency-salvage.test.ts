@@ -11,7 +11,7 @@ import { emergencyRecovery, fenceWatch, rejoin } from '../../workflows';
 import { fenceWatchId, workflowIdFor } from '../../workflows/api';
 import { inventoryVariant } from './inventoryVariant';
 import { query, startLab, type LabFixture } from './labFixture';
-import { testClient, withWorker, type WithWorkerContext } from './temporal';
+import { endFenceWatches, withWorker, type WithWorkerContext } from './temporal';
 
 let lab: LabFixture;
 let writer: Writer | undefined;
@@ -20,12 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await writer?.stop();
-  const client = await testClient();
-  for (const host of ['db1', 'db2', 'db3'])
-    await client.workflow
-      .getHandle(fenceWatchId('lab', host))
-      .terminate('test over')
-      .catch(() => undefined);
+  await endFenceWatches(['db1', 'db2', 'db3']);
   await lab?.down();
 });
 
@@ -140,12 +135,7 @@ test('the whole host cut off: the recovery goes on, salvage skipped with the rea
     expect(r.salvage!.seconds).toBeLessThan(2);
     console.log(`host cut off: recovery ${r.recoveryMs} ms, salvage skipped: ${r.salvage!.detail}`);
   } finally {
-    await (
-      await testClient()
-    ).workflow
-      .getHandle(fenceWatchId('lab', 'db1'))
-      .terminate('test over')
-      .catch(() => undefined);
+    await endFenceWatches(['db1']);
     await cut.down();
   }
 });

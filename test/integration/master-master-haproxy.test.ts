@@ -1,11 +1,9 @@
 // A master-master pair behind HAProxy as seed 003 builds it (loopback lab): db1 the active server,
 // db2 its `backup`; the successover moves the writes through the runtime API and keeps the pair.
-import { lostThrough, sleep } from '../../bench/harness';
+import { lostThrough } from '../../bench/harness';
 import { Writer } from '../../bench/writer';
-import type { PlannedSuccessoverResult } from '../../domain/runbook';
 import { backendServers } from '../../lab/runtimeApi';
-import { planned } from './clusterSnapshot';
-import { expectPair } from './pairChecks';
+import { expectPair, switchBackAndForth } from './pairChecks';
 import { startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';
 
@@ -32,24 +30,9 @@ test('10 planned successovers through HAProxy with a backup standby: the pair ke
     ['db2', true, false],
   ]);
   await expectPair(lab, 'db1');
-  await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
+  await withWorker(lab.info.inventory, async (ctx) => {
     const writer = Writer.forLab(lab.info);
-    await writer.start();
-    const runs: PlannedSuccessoverResult[] = [];
-    let primary = 'db1';
-    try {
-      await sleep(300);
-      for (let i = 0; i < 10; i++) {
-        const r = await planned(client, taskQueue, { cluster: 'lab' });
-        expect([r.primary, r.target, r.pair]).toEqual([primary, primary === 'db1' ? 'db2' : 'db1', true]);
-        runs.push(r);
-        primary = r.target;
-        await expectPair(lab, primary);
-        await sleep(200);
-      }
-    } finally {
-      await writer.stop();
-    }
+    const { results: runs, primary } = await switchBackAndForth(lab, ctx, writer, 10);
     console.log(
       `master-master through HAProxy, 10 runs: blackouts ${runs.map((r) => r.blackoutMs).join(', ')} ms; longest client gap ${writer.maxGapMs()} ms; ${writer.acked.length} acknowledged writes`,
     );

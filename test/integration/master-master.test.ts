@@ -3,15 +3,14 @@
 // built it: replication running both ways, one writable node, one VIP holder, nothing lost.
 import { lostThrough, sleep } from '../../bench/harness';
 import { Writer } from '../../bench/writer';
-import type { PlannedSuccessoverResult } from '../../domain/runbook';
 import { labKill, labStart } from '../../lab/index';
 import { emergencyRecovery, fenceWatch, rejoin } from '../../workflows';
 import { fenceWatchId, workflowIdFor } from '../../workflows/api';
-import { expectPair } from './pairChecks';
+import { expectPair, switchBackAndForth } from './pairChecks';
 import { planned } from './clusterSnapshot';
 import { inventoryVariant } from './inventoryVariant';
 import { query, startLab, type LabFixture } from './labFixture';
-import { testClient, withWorker } from './temporal';
+import { endFenceWatches, withWorker } from './temporal';
 
 let lab: LabFixture;
 let writer: Writer | undefined;
@@ -20,13 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await writer?.stop();
-  const client = await testClient();
-  // A recovery's fence watch outlives the test otherwise, and its id is every lab's.
-  for (const host of ['db1', 'db2'])
-    await client.workflow
-      .getHandle(fenceWatchId('lab', host))
-      .terminate('test over')
-      .catch(() => undefined);
+  await endFenceWatches(['db1', 'db2']);
   await lab?.down();
 });
 
@@ -34,27 +27,9 @@ const other = (h: string) => (h === 'db1' ? 'db2' : 'db1');
 
 test('10 planned successovers back and forth under write load: the pair kept, nothing lost', async () => {
   await expectPair(lab, 'db1');
-  await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
+  await withWorker(lab.info.inventory, async (ctx) => {
     writer = Writer.forLab(lab.info);
-    await writer.start();
-    const runs: PlannedSuccessoverResult[] = [];
-    let primary = 'db1';
-    try {
-      await sleep(300);
-      for (let i = 0; i < 10; i++) {
-        const r = await planned(client, taskQueue, { cluster: 'lab' });
-        expect([r.primary, r.target, r.pair]).toEqual([primary, other(primary), true]);
-        expect(r.plan.filter((c) => c.step === 'promote').map((c) => c.command)).toEqual([
-          'SET GLOBAL read_only=0',
-        ]);
-        runs.push(r);
-        primary = r.target;
-        await expectPair(lab, primary);
-        await sleep(200);
-      }
-    } finally {
-      await writer.stop();
-    }
+    const { results: runs, primary } = await switchBackAndForth(lab, ctx, writer, 10);
     console.log(
       `master-master, 10 planned successovers: blackouts ${runs.map((r) => r.blackoutMs).join(', ')} ms; longest client gap ${writer.maxGapMs()} ms; ${writer.acked.length} acknowledged writes`,
     );

@@ -1,6 +1,11 @@
 // What a master-master pair must look like after every run, read from the servers and the kernel
 // (or HAProxy), not through the code under test.
+import type { Client } from '@temporalio/client';
+import { sleep } from '../../bench/harness';
+import type { Writer } from '../../bench/writer';
+import type { PlannedSuccessoverResult } from '../../domain/runbook';
 import { labStatus } from '../../lab/index';
+import { planned } from './clusterSnapshot';
 import { slaveStatus, type LabFixture } from './labFixture';
 
 /** `primary` the one writable node and traffic holder; both directions replicating, no error. */
@@ -27,4 +32,37 @@ export async function expectPair(lab: Pick<LabFixture, 'dir' | 'info'>, primary:
       st?.Last_SQL_Error,
     ]).toEqual([h.name, source.address, source.port, 'Yes', 'Yes', '', '']);
   }
+}
+
+/**
+ * `runs` planned successovers back and forth on the pair under the lab's writer, each checked to
+ * switch sides and leave the pair whole; the writer is stopped after them, whatever happens.
+ */
+export async function switchBackAndForth(
+  lab: Pick<LabFixture, 'dir' | 'info'>,
+  ctx: { client: Client; taskQueue: string },
+  writer: Writer,
+  runs: number,
+): Promise<{ results: PlannedSuccessoverResult[]; primary: string }> {
+  const results: PlannedSuccessoverResult[] = [];
+  let primary = 'db1';
+  await writer.start();
+  try {
+    await sleep(300);
+    for (let i = 0; i < runs; i++) {
+      const r = await planned(ctx.client, ctx.taskQueue, { cluster: 'lab' });
+      expect([r.primary, r.target, r.pair]).toEqual([primary, primary === 'db1' ? 'db2' : 'db1', true]);
+      // A pair's promotion only lifts read_only: the way back keeps replicating.
+      expect(r.plan.filter((c) => c.step === 'promote').map((c) => c.command)).toEqual([
+        'SET GLOBAL read_only=0',
+      ]);
+      results.push(r);
+      primary = r.target;
+      await expectPair(lab, primary);
+      await sleep(200);
+    }
+  } finally {
+    await writer.stop();
+  }
+  return { results, primary };
 }

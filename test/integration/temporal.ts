@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { createWorker, type SuccessoverWorker } from '../../worker/index';
+import { fenceWatchId } from '../../workflows/api';
 import { testEnv } from './testEnv';
 
 let client: Promise<Client> | undefined;
@@ -64,4 +65,17 @@ export async function withWorker<R>(
     logger: opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
   });
   return worker.runUntil(() => fn({ client: c, taskQueue, worker }));
+}
+
+/**
+ * Ends the lab cluster's fence watches on these hosts, if any run: a recovery's watch outlives
+ * its test otherwise, and its id is every lab's (they are all cluster "lab").
+ */
+export async function endFenceWatches(hosts: string[]): Promise<void> {
+  const client = await testClient();
+  for (const host of hosts)
+    await client.workflow
+      .getHandle(fenceWatchId('lab', host))
+      .terminate('test over')
+      .catch(() => undefined);
 }

@@ -374,8 +374,15 @@ describe('planned successover', () => {
           letGo();
         }
         await first.result();
-        const lockRun = await ctx.client.workflow.getHandle(lockWorkflowId(fake.name)).describe();
-        expect(lockRun.status.name).toBe('COMPLETED');
+        // The release is a signal: the lock's run ends in its next task, a moment after the
+        // holder's result (an acquirer meanwhile finds the holder ended and takes the lock over).
+        const lockRun = ctx.client.workflow.getHandle(lockWorkflowId(fake.name));
+        let status = (await lockRun.describe()).status.name;
+        for (let i = 0; i < 100 && status === 'RUNNING'; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          status = (await lockRun.describe()).status.name;
+        }
+        expect(status).toBe('COMPLETED');
         expect(fake.callsOf('runCriticalSection').map((c) => c.target)).toEqual(['db2']);
       });
     },

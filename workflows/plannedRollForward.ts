@@ -51,6 +51,12 @@ export async function rollForward(run: Runbook, u: Unfinished): Promise<PlannedS
       () => call(acts.detachTraffic, `writer traffic off ${host}`, { cluster, host }),
       (r) => r?.detail ?? 'no traffic router',
     );
+  // Step 5h left undone: the target forgets its old source before that source is repointed to it
+  // (else the two would replicate both ways, a pair nobody built).
+  if (u.forgetSource)
+    await run.step('forget old source', target, () =>
+      call(acts.promote, `${target} forgets its old source ${u.forgetSource}`, { cluster, host: target }),
+    );
   // A node replicating from no one is the old primary: demoted, its own writes kept as history.
   const demoted = u.notRepointed.filter((n) => n.source === null).map((n) => n.name);
   await Promise.all(

@@ -13,6 +13,12 @@ export interface Unfinished {
   trafficMissing: boolean;
   /** Reachable provisioned nodes not replicating from the target, and whom they follow now. */
   notRepointed: { name: string; source: string | null }[];
+  /**
+   * The target still replicates from this node, which does not replicate from it: the critical
+   * section stopped before its last step (5h) and the target must forget its old source. (Both
+   * ways is a master-master pair, kept.)
+   */
+  forgetSource: string | null;
   /** In words: "db2 promoted and writable; VIP still on db1; db3 not repointed (replicates from db1)". */
   state: string;
 }
@@ -32,7 +38,13 @@ export function switchState(
       (n) => n.name !== target && n.reachable && !isUnprovisioned(n) && n.replication?.source !== target,
     )
     .map((n) => ({ name: n.name, source: n.replication?.source ?? null }));
+  const source = topology.nodes.find((n) => n.name === target)?.replication?.source ?? null;
+  const forgetSource =
+    source !== null && topology.nodes.find((n) => n.name === source)?.replication?.source !== target
+      ? source
+      : null;
   const parts = [`${target} promoted and writable`];
+  if (forgetSource) parts.push(`${target} still replicates from ${forgetSource}`);
   if (trafficMissing || trafficElsewhere.length > 0)
     parts.push(
       `writer traffic ${trafficMissing ? `not on ${target}` : `on ${target}`}${
@@ -45,7 +57,7 @@ export function switchState(
     );
   const unreachable = topology.nodes.filter((n) => !n.reachable).map((n) => n.name);
   if (unreachable.length) parts.push(`${unreachable.join(', ')} unreachable`);
-  return { target, trafficElsewhere, trafficMissing, notRepointed, state: parts.join('; ') };
+  return { target, trafficElsewhere, trafficMissing, notRepointed, forgetSource, state: parts.join('; ') };
 }
 
 /** Work left of a successover to `target`, or null when there is none (or it is not one). */
@@ -57,5 +69,7 @@ export function unfinishedSuccessover(
   if (!target) return null;
   const s = switchState(topology, trafficHolders, target);
   if (!s) return null;
-  return s.trafficMissing || s.trafficElsewhere.length > 0 || s.notRepointed.length > 0 ? s : null;
+  return s.trafficMissing || s.trafficElsewhere.length > 0 || s.notRepointed.length > 0 || s.forgetSource
+    ? s
+    : null;
 }

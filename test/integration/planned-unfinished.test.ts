@@ -36,7 +36,7 @@ test('failed right after the promotion: the state is named; the same request aga
     delete process.env.SUCCESSOVER_FAILPOINTS;
     expect(failed?.type).toBe('Unfinished');
     expect(failed?.message).toMatch(
-      /failed after its point of no return \(.*failpoint critical:promote.*\): db2 promoted and writable; writer traffic on db2 but still on db1; db1 not repointed \(replicates from no one\); db3 not repointed \(replicates from db1\); start it again with target db2 to finish it/,
+      /failed after its point of no return \(.*failpoint critical:promote.*\): db2 promoted and writable; db2 still replicates from db1; writer traffic on db2 but still on db1; db1 not repointed \(replicates from no one\); db3 not repointed \(replicates from db1\); start it again with target db2 to finish it/,
     );
     // The VIP went to db2 before its promotion and was not yet taken off db1 (read-only).
     expect((await labStatus({ dir: lab.dir })).vipHolders).toEqual(['db1', 'db2']);
@@ -48,6 +48,8 @@ test('failed right after the promotion: the state is named; the same request aga
     const s = await labStatus({ dir: lab.dir });
     expect(s.vipHolders).toEqual(['db2']);
     expect(await writable()).toEqual(['db2']);
+    // The new primary forgot its old source: not a pair nobody built.
+    expect(await slaveStatus(lab.info, 'db2')).toBeUndefined();
     const db2 = lab.info.hosts.find((h) => h.name === 'db2')!.address;
     for (const host of ['db1', 'db3']) {
       const st = await slaveStatus(lab.info, host);

@@ -40,6 +40,10 @@ export const PlannedSuccessoverInputSchema = z.strictObject({
   killIntervalMs: z.number().int().min(10).max(10_000).default(100),
   /** Upgrade window ("Sun 02:00-04:00 UTC"): started outside it, the run waits until it opens. */
   window: WindowSchema.optional(),
+  /** Only these hosts may become the primary (drain-host passes its plan's candidates). */
+  candidates: z.array(z.string().min(1)).min(1, 'expected at least one candidate host').optional(),
+  /** No host on this machine (inventory `machine`, else its address) may become the primary. */
+  avoidMachine: z.string().min(1).optional(),
 });
 export type PlannedSuccessoverInput = z.input<typeof PlannedSuccessoverInputSchema>;
 export type PlannedSuccessoverRequest = z.output<typeof PlannedSuccessoverInputSchema>;

@@ -5,6 +5,7 @@ import type { Cluster } from '../inventory';
 import type { GtidOps } from '../gtid';
 import { isUnprovisioned, notRepointed, UNPROVISIONED } from '../provision/unprovisioned';
 import { rankCandidates, type Ranking } from '../ranking';
+import { restrictedTarget, restrictRanking, type TargetRestriction } from './restrict';
 import {
   autoIncrementWarning,
   findPrimary,
@@ -22,7 +23,8 @@ export interface LongTransaction {
   seconds: number;
 }
 
-export interface PlannedRequest {
+/** `candidates` and `avoidMachine` (drain-host) restrict the target: ./restrict.ts. */
+export interface PlannedRequest extends TargetRestriction {
   target?: string;
   force?: boolean;
   maxLagSeconds?: number;
@@ -94,7 +96,11 @@ export function preflightPlanned(input: {
   let target = request.target ?? standby ?? undefined;
   let ranking: Ranking | undefined;
   if (target === undefined) {
-    ranking = rankCandidates({ cluster, primary, nodes: topology.nodes, gtid });
+    ranking = restrictRanking(
+      cluster,
+      rankCandidates({ cluster, primary, nodes: topology.nodes, gtid }),
+      request,
+    );
     if (!ranking.best)
       return {
         ok: false,
@@ -115,6 +121,12 @@ export function preflightPlanned(input: {
       refusals: [...refusals, `${target} is already the primary: choose one of the replicas`],
     };
   }
+
+  // A drain's target is never on the machine being drained, nor outside its plan's candidates.
+  const restricted = restrictedTarget(cluster, target, request, {
+    standbyOf: target === standby ? primary : undefined,
+  });
+  if (restricted) refusals.push(restricted);
 
   const targetNode = topology.nodes.find((n) => n.name === target)!;
   const host = cluster.hosts.find((h) => h.name === target)!;

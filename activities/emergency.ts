@@ -3,13 +3,13 @@
 // notifications are best effort by design: each outcome is returned and recorded, never thrown.
 import { execFile } from 'node:child_process';
 import { Context } from '@temporalio/activity';
-import { createConnection } from 'mysql2/promise';
 import { dialectFor } from '../domain/dialects';
 import type { PrimaryProbe } from '../domain/emergency';
 import type { FenceOutcome, FenceReport } from '../domain/emergency/fence';
 import type { Cluster, Host } from '../domain/inventory';
 import { RUNBOOKS, type EmergencyRecoveryInput } from '../domain/runbook';
 import type { ActivityDeps } from './deps';
+import { probeOnce } from './probe';
 import { FailureType, classifySqlError, nonRetryable } from './errors';
 import { clusterOf as inventoryCluster, hostOf } from './lookup';
 import { execute } from './sql/run';
@@ -48,32 +48,6 @@ const HOOK_TIMEOUT_MS = 10_000;
 export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyShared) {
   const clusterOf = (name: string): Cluster => inventoryCluster(deps.inventory, name);
 
-  /** One fresh connection per probe: a pooled one could hide a server that stopped accepting. */
-  async function probeOnce(host: Host, timeoutMs: number): Promise<PrimaryProbe> {
-    const at = new Date().toISOString();
-    try {
-      const c = await createConnection({
-        host: host.address,
-        port: host.port,
-        user: deps.secrets.mysql.user,
-        password: deps.secrets.mysql.password,
-        connectTimeout: timeoutMs,
-      });
-      try {
-        await c.query({ sql: 'SELECT 1', timeout: timeoutMs });
-      } finally {
-        c.destroy();
-      }
-      return { ok: true, at };
-    } catch (e) {
-      const err = e as { sqlState?: string; code?: string; message?: string };
-      // Any answer from the server (even "access denied", "too many connections") means it lives.
-      if (err.sqlState !== undefined && err.code !== 'PROTOCOL_CONNECTION_LOST')
-        return { ok: true, at, error: `answered with an error: ${err.message}` };
-      return { ok: false, at, error: `${err.code ?? 'error'}: ${err.message ?? String(e)}` };
-    }
-  }
-
   return {
     /** `probes` attempts `intervalMs` apart; stops at the first answer (one answer is enough). */
     async probePrimary(input: ProbeInput): Promise<PrimaryProbe[]> {
@@ -81,7 +55,7 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
       const out: PrimaryProbe[] = [];
       for (let i = 0; i < input.probes; i++) {
         if (i > 0) await new Promise((r) => setTimeout(r, input.intervalMs));
-        const p = await probeOnce(host, input.timeoutMs ?? 1000);
+        const p = await probeOnce(host, deps.secrets.mysql, input.timeoutMs ?? 1000);
         out.push(p);
         Context.current().heartbeat({ probe: i + 1, ok: p.ok });
         if (p.ok) break;

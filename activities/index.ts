@@ -11,6 +11,7 @@ import { createLockActivities } from './lock';
 import { createProvisionActivities } from './provision';
 import { createReadOnlyFileActivities } from './readOnlyFile';
 import { createSalvageActivities } from './salvageStep';
+import { createWatchActivities } from './watch';
 import { createSqlActivities } from './sql';
 import { SqlPools } from './sql/pools';
 import { SshPool } from './ssh';
@@ -72,6 +73,7 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     ...readOnlyFile.activities,
     ...createEmergencyActivities(deps, { pools, routerFor, persistReadOnly: readOnlyFile.persist }),
     ...createSalvageActivities(deps, { pools, ssh }),
+    ...createWatchActivities(deps, { sql: sql.activities }),
     ...createUpgradeActivities(deps, { pools }),
     ...createProvisionActivities(deps, { pools, ssh }),
     ...createInventoryActivities(deps, { ssh }),

@@ -11,6 +11,7 @@ import type { Activities } from '../../../activities';
 import { validateInventory, type Cluster } from '../../../domain/inventory';
 import type { NodeState, ReplicationFacts, TopologyNodeView } from '../../../domain/topology';
 import { skippedSalvage } from '../../../domain/salvage';
+import type { PrimaryProbe } from '../../../domain/emergency';
 
 export type ActivityName = keyof Activities;
 export type ActivityArg<K extends ActivityName> = Parameters<Activities[K]>[0];
@@ -408,6 +409,37 @@ export class FakeCluster {
         }));
       },
       lastRecovery: () => this.lastRecovery,
+      // The detector's watch, one probe per round through probePrimary (so tests mock and count
+      // probes as before); the replicas' agreement is the real activity's, tested live.
+      watchPrimary: async ({ cluster, host, probes, failures = 0, watchSeconds, intervalMs }) => {
+        const ctx = Context.current();
+        const end = Date.now() + watchSeconds * 1000;
+        const probe = this.recorded('probePrimary', this.defaults());
+        const streak: PrimaryProbe[] = [];
+        let inARow = failures;
+        while (Date.now() < end) {
+          const [p] = (await probe({ cluster, host, probes: 1, intervalMs: 0 } as never)) as PrimaryProbe[];
+          ctx.heartbeat();
+          if (p.ok) {
+            inARow = 0;
+            streak.length = 0;
+          } else {
+            inARow++;
+            streak.push(p);
+            if (inARow >= probes)
+              return {
+                down: true as const,
+                confirmedByReplicas: false,
+                failures: inARow,
+                probes: streak,
+                reason: `${inARow} probes failed`,
+                evidence: [],
+              };
+          }
+          await ctx.sleep(intervalMs);
+        }
+        return { down: false as const, demoted: false, failures: inARow };
+      },
       salvageBinlog: () => skippedSalvage('the fake cluster has no binary log to salvage'),
       fenceOldPrimary: ({ host }) => {
         const n = this.node(host);

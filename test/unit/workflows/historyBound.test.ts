@@ -34,6 +34,7 @@ describe('detector across continue-as-new', () => {
             intervalSeconds: 0.05,
             probes: 3,
             cooldownSeconds: 600,
+            watchSeconds: 0.01, // one probe per watch, one watch per run
             continueAsNewAfterEvents: EVERY_ROUND,
           },
         ],

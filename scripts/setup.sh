@@ -176,6 +176,108 @@ else
   fi
 fi
 
+# --- the production-like Temporal: server, schema tool, UI server, schema, PostgreSQL ----------
+# `successover temporal start --persistence postgres` (temporal/postgres.ts) runs these.
+part
+# version_line BINARY: what the binary says of its version ("temporal version 1.29.1").
+version_line() { "$1" --version 2>/dev/null | head -n1; }
+# go_tool_ok NAME VERSION: .tools/bin/NAME reports VERSION (without the v).
+go_tool_ok() { [ -x "$TOOLS_BIN/$1" ] && grep -qE "version v?${2//./\\.}\$" <<<"$(version_line "$TOOLS_BIN/$1")"; }
+
+# build_go_tool NAME PACKAGE@VERSION MINUTES: `go install` names the binary after the package's
+# last path element ("server", "sql"), so it builds into a scratch dir and moves it to NAME.
+build_go_tool() {
+  local name=$1 pkg=$2 took=$3 attempt stage pid start
+  stage=$(mktemp -d)
+  for attempt in 1 2; do
+    echo "[setup] $name building ${pkg} into .tools/bin (attempt $attempt, takes $took)"
+    # Bounded, with progress: a module download once stalled for minutes without an error.
+    CGO_ENABLED=0 GOBIN="$stage/bin" timeout 1200 go install "$pkg" >"$stage/log" 2>&1 &
+    pid=$! start=$SECONDS
+    while kill -0 "$pid" 2>/dev/null; do
+      sleep 15
+      kill -0 "$pid" 2>/dev/null || break
+      echo "[setup] $name ... $((SECONDS - start))s: $(tail -n1 "$stage/log" | cut -c1-100)"
+    done
+    if wait "$pid"; then
+      mv "$stage/bin/$(basename "${pkg%@*}")" "$TOOLS_BIN/$name"
+      rm -rf "$stage"
+      return 0
+    fi
+    echo "[setup] $name attempt $attempt failed:" >&2
+    tail -n 20 "$stage/log" >&2
+  done
+  rm -rf "$stage"
+  return 1
+}
+
+wait_for_other_go_build() {
+  local pids
+  while pids=$(pgrep -f "go install $1" || true) && [ -n "$pids" ]; do
+    echo "[setup] $2 another build is running (pid $(echo $pids | tr '\n' ' ')); waiting for it"
+    sleep 15
+  done
+}
+
+# NAME PACKAGE VERSION MINUTES: the server and its schema tool come from the server's module at
+# the version the CLI embeds; the UI server at the version the CLI v1.5.1 embeds (its go.mod).
+TEMPORAL_SERVER_VERSION=1.29.1
+TEMPORAL_UI_VERSION=2.42.1
+GO_TOOLS=(
+  "temporal-server go.temporal.io/server/cmd/server $TEMPORAL_SERVER_VERSION 5-6 min"
+  "temporal-sql-tool go.temporal.io/server/cmd/tools/sql $TEMPORAL_SERVER_VERSION 1-2 min"
+  "temporal-ui-server github.com/temporalio/ui-server/v2/cmd/server $TEMPORAL_UI_VERSION 1-2 min"
+)
+built=()
+for t in "${GO_TOOLS[@]}"; do
+  read -r name pkg version took <<<"$t"
+  go_tool_ok "$name" "$version" && continue
+  wait_for_other_go_build "$pkg" "$name"
+  go_tool_ok "$name" "$version" && continue
+  if ! command -v go >/dev/null || ! version_ge "$(go env GOVERSION | sed 's/^go//')" "$MIN_GO"; then
+    missing+=("Go >= $MIN_GO to build $name ($pkg@v$version)")
+  elif build_go_tool "$name" "$pkg@v$version" "$took" && go_tool_ok "$name" "$version"; then
+    built+=("$name")
+  else
+    echo "[setup] $name build failed twice; see the output above" >&2
+    exit 1
+  fi
+done
+# The SQL schema temporal-sql-tool applies, from the server's module (the Go module cache, or one
+# download), kept in .tools so that a start needs no network.
+SCHEMA_DEST="$ROOT/.tools/temporal-schema"
+if [ "$(cat "$SCHEMA_DEST/VERSION" 2>/dev/null)" != "$TEMPORAL_SERVER_VERSION" ] && command -v go >/dev/null; then
+  mod_dir=$(go mod download -json "go.temporal.io/server@v$TEMPORAL_SERVER_VERSION" | sed -nE 's/^\s*"Dir": "(.*)",?$/\1/p')
+  if [ -d "$mod_dir/schema/postgresql/v12" ]; then
+    rm -rf "$SCHEMA_DEST"
+    mkdir -p "$SCHEMA_DEST/postgresql"
+    cp -r "$mod_dir/schema/postgresql/v12" "$SCHEMA_DEST/postgresql/"
+    chmod -R u+w "$SCHEMA_DEST" # the module cache's copies are read-only
+    echo "$TEMPORAL_SERVER_VERSION" >"$SCHEMA_DEST/VERSION"
+    built+=("schema")
+  else
+    missing+=("the Temporal SQL schema: go mod download go.temporal.io/server@v$TEMPORAL_SERVER_VERSION failed")
+  fi
+fi
+# PostgreSQL's server binaries. Installing Debian's package may start its machine-wide cluster;
+# the project never uses nor reconfigures it: it runs a private instance per data dir.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    missing+=("PostgreSQL server binaries (run as root): apt-get update && apt-get install -y postgresql")
+  else
+    echo "[setup] temporal-pg installing postgresql"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+    built+=("postgresql")
+  fi
+fi
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+if [ ${#built[@]} -eq 0 ]; then
+  done_part temporal-pg "temporal-server $TEMPORAL_SERVER_VERSION, temporal-sql-tool, temporal-ui-server $TEMPORAL_UI_VERSION, schema and ${pg_bin:-no PostgreSQL} present, skipped"
+else
+  done_part temporal-pg "built/installed ${built[*]} (PostgreSQL: ${pg_bin:-missing})"
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[setup] cannot finish: install these, then run npm run setup again:" >&2
   for m in "${missing[@]}"; do echo "  - $m" >&2; done

@@ -73,6 +73,15 @@ export function freePort(ip = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** True when nothing listens on ip:port right now. */
+export function portFree(port: number, ip = '127.0.0.1'): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, ip, () => srv.close(() => res(true)));
+  });
+}
+
 /** `successover temporal start`'s data dir (the lab's server lives in <lab dir>/temporal). */
 export const CLI_DEV_SERVER_DIR = join(REPO_ROOT, '.data');
 
@@ -200,6 +209,15 @@ export async function startDevServer(opts: DevServerOptions): Promise<StartedDev
     return { ...existing, alreadyRunning: true, startMs: Date.now() - t0 };
   }
   if (existing) rmSync(pidFile(dataDir), { force: true });
+  // Another server on the port (the PostgreSQL-backed one, say) would answer our readiness check
+  // while ours exits on "address already in use".
+  const ports: [number, string][] = [[port, '--port']];
+  if (!opts.headless) ports.push([uiPort, '--ui-port']);
+  for (const [p, flag] of ports)
+    if (!(await portFree(p, ip)))
+      throw new Error(
+        `${ip}:${p}: address already in use (\`successover temporal status\` shows the servers it started): free it or choose another with ${flag}`,
+      );
 
   const binary = opts.binary ?? findTemporalBinary();
   const dbFilename = opts.dbFilename === undefined ? undefined : resolve(opts.dbFilename);

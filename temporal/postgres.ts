@@ -12,7 +12,13 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { CLI_DEV_SERVER_DIR, freePort, registerSearchAttributes, SEARCH_ATTRIBUTES } from './devserver';
+import {
+  CLI_DEV_SERVER_DIR,
+  freePort,
+  portFree,
+  registerSearchAttributes,
+  SEARCH_ATTRIBUTES,
+} from './devserver';
 import { dynamicConfigYaml, IP, type Ports, serverConfigYaml, uiConfigYaml } from './postgresConfig';
 import {
   DATABASES,
@@ -26,7 +32,7 @@ import {
   startPostgres,
   stopPostgres,
 } from './postgresDb';
-import { isOurProcess, portFree, retryUntil, spawnBackground, stopProcess } from './postgresProcs';
+import { isOurProcess, retryUntil, spawnBackground, stopProcess } from './postgresProcs';
 import { findTools, latestSchemaVersion } from './postgresTools';
 
 /** `successover temporal start --persistence postgres`'s data dir. */

@@ -3,7 +3,6 @@
 // get reused), stopped by that pid alone.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -134,13 +133,4 @@ export async function retryUntil<T>(
     }
     await sleep(100);
   }
-}
-
-/** True when nothing listens on ip:port right now (a check, not a reservation). */
-export function portFree(port: number, ip = '127.0.0.1'): Promise<boolean> {
-  return new Promise((res) => {
-    const srv = createServer();
-    srv.once('error', () => res(false));
-    srv.listen(port, ip, () => srv.close(() => res(true)));
-  });
 }

@@ -27,7 +27,8 @@ try {
   // installed already
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'successover-test-pg-temporal-'));
+// globalSetup's stale-dir sweep (prefix successover-test-temporal-) removes it after a killed run.
+const dir = mkdtempSync(join(tmpdir(), 'successover-test-temporal-pg-'));
 const starts: { what: string; s: StartedPostgresTemporal }[] = [];
 const t0 = Date.now();
 

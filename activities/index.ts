@@ -73,7 +73,12 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     ...readOnlyFile.activities,
     ...createEmergencyActivities(deps, { pools, routerFor, persistReadOnly: readOnlyFile.persist }),
     ...createSalvageActivities(deps, { pools, ssh }),
-    ...createWatchActivities(deps, { sql: sql.activities }),
+    ...createWatchActivities(deps, {
+      sql: sql.activities,
+      warmSsh: async (hosts) => {
+        if (ssh) await ssh.warm(hosts);
+      },
+    }),
     ...createUpgradeActivities(deps, { pools }),
     ...createProvisionActivities(deps, { pools, ssh }),
     ...createInventoryActivities(deps, { ssh }),

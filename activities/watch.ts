@@ -45,8 +45,27 @@ export type WatchResult =
       evidence: Evidence[];
     };
 
-export function createWatchActivities(deps: ActivityDeps, shared: { sql: SqlActivities }) {
+/** SSH to every host is warmed this often while a watch runs: a recovery then opens none (~0.8 s each). */
+const WARM_EVERY_MS = 60_000;
+
+export interface WatchShared {
+  sql: SqlActivities;
+  /** Opens (or checks) the SSH connections of these hosts; best effort. */
+  warmSsh(hosts: Host[]): Promise<void>;
+}
+
+export function createWatchActivities(deps: ActivityDeps, shared: WatchShared) {
+  const warm = (hosts: Host[]) => shared.warmSsh(hosts.filter((h) => h.ssh)).catch(() => undefined);
   return {
+    /**
+     * Opens the SSH connections a recovery of the cluster will use (fence, traffic, salvage), so
+     * none of its steps pays a handshake. Best effort: a host that does not answer is the fence's
+     * business, not this one's.
+     */
+    async warmConnections({ cluster }: { cluster: string }): Promise<void> {
+      await warm(clusterOf(deps.inventory, cluster).hosts);
+    },
+
     async watchPrimary(input: WatchInput): Promise<WatchResult> {
       const spec = clusterOf(deps.inventory, input.cluster);
       const host = hostOf(spec, input.host);
@@ -56,8 +75,13 @@ export function createWatchActivities(deps: ActivityDeps, shared: { sql: SqlActi
       const probe = new HeldProbe(host, deps, timeoutMs);
       let failures = input.failures ?? 0;
       const streak: PrimaryProbe[] = [];
+      let warmed = 0;
       try {
         while (Date.now() < until) {
+          if (Date.now() - warmed > WARM_EVERY_MS) {
+            warmed = Date.now();
+            void warm(spec.hosts);
+          }
           const p = await probe.ask();
           ctx.heartbeat({ failures: p.ok ? 0 : failures + 1 });
           if (p.ok && p.readOnly) return { down: false, demoted: true, failures: 0 };

@@ -409,6 +409,7 @@ export class FakeCluster {
         }));
       },
       lastRecovery: () => this.lastRecovery,
+      warmConnections: () => undefined,
       // The detector's watch, one probe per round through probePrimary (so tests mock and count
       // probes as before); the replicas' agreement is the real activity's, tested live.
       watchPrimary: async ({ cluster, host, probes, failures = 0, watchSeconds, intervalMs }) => {

@@ -16,6 +16,7 @@ import {
   type SearchAttributeUpdatePair,
 } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { FleetActor, FleetOutcome, FleetRunbook, FleetStatus } from '../domain/fleet/input';
 import { RUNBOOKS, type RunbookName, type TimelineStep } from '../domain/runbook';
 
 // ---------------------------------------------------------------------------------------------
@@ -230,3 +231,90 @@ export const FailureType = {
   CatchUpTimeout: 'CatchUpTimeout',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+
+// ---------------------------------------------------------------------------------------------
+// Fleets (workflows/fleet.ts): a runbook on many clusters, run as child workflows with the
+// ordinary ids above, so one runbook per cluster holds whoever started it. The fleet itself is
+// one run per selector (the same selector twice joins or is refused; `--id` names another) and
+// one drain per machine.
+
+/** The Runbook search attribute of a fleet and of a drain (to find them in the UI). */
+export const FLEET_WORKFLOWS = { fleet: 'fleet', drainHost: 'drain-host' } as const;
+export type FleetKind = (typeof FLEET_WORKFLOWS)[keyof typeof FLEET_WORKFLOWS];
+
+/** `fleet/planned/tier=gold`: the name is the selector (domain/fleet/input.ts fleetName) or `--id`. */
+export const fleetWorkflowId = (runbook: FleetRunbook, name: string): string =>
+  `${FLEET_WORKFLOWS.fleet}/${runbook}/${name}`;
+
+/** One drain per machine: a second one for the same machine joins or is refused. */
+export const drainWorkflowId = (machine: string): string => `${FLEET_WORKFLOWS.drainHost}/${machine}`;
+
+/** Where a fleet is: its RunbookPhase and the first word of its current details. */
+export type FleetPhase =
+  | 'resolving'
+  | 'discovering'
+  | 'planning'
+  | 'running'
+  | 'paused'
+  | 'waiting-for-window'
+  | 'stopping'
+  | 'done';
+
+export type FleetCounts = Record<FleetStatus, number>;
+
+/** The `progress` query of a fleet or a drain (the same query name as a runbook's). */
+export interface FleetProgress {
+  fleet: string;
+  kind: FleetKind;
+  runbook: FleetRunbook;
+  /** The selector, or the machine being drained. */
+  subject: string;
+  phase: FleetPhase;
+  dryRun: boolean;
+  concurrency: number;
+  maxFailures: number;
+  /** No new child starts: maxFailures children have failed. */
+  budgetSpent: boolean;
+  paused?: FleetActor;
+  aborted?: FleetActor;
+  counts: FleetCounts;
+  /** This run's number: 1 + the continue-as-new hand-overs before it. */
+  run: number;
+  /** Every cluster: ended ones with their outcome, then the running, then the waiting. */
+  clusters: FleetOutcome[];
+}
+export const fleetProgressQuery = defineQuery<FleetProgress>('progress');
+
+/** What a fleet or a drain returns; a refusal before any child started is a Refused failure instead. */
+export interface FleetResult {
+  /** No child failed. */
+  ok: boolean;
+  fleet: string;
+  kind: FleetKind;
+  runbook: FleetRunbook;
+  subject: string;
+  dryRun: boolean;
+  /** completed: every cluster ran; budget-spent: maxFailures reached; aborted: the `abort` update. */
+  ended: 'completed' | 'budget-spent' | 'aborted';
+  aborted?: FleetActor;
+  counts: FleetCounts;
+  failed: string[];
+  refused: string[];
+  /** Never started (budget spent, aborted, or a plan-only dry run). */
+  notStarted: string[];
+  runs: number;
+  startedAt: string;
+  endedAt: string;
+  clusters: FleetOutcome[];
+}
+
+/** Who pauses, resumes or aborts a fleet (recorded in its progress and result). */
+export interface FleetRequest {
+  by?: string;
+  comment?: string;
+}
+/** No new child starts until `resume`; running children finish. Answers what was done. */
+export const pauseUpdate = defineUpdate<string, [FleetRequest]>('pause');
+export const resumeUpdate = defineUpdate<string, [FleetRequest]>('resume');
+// A fleet's `abort` is abortUpdate above (same name and request): no new child starts, and the
+// running ones finish: a child is never cancelled, it may be inside its critical section.

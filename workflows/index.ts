@@ -11,3 +11,4 @@ export { blueGreenUpgrade } from './blueGreenUpgrade';
 export { rejoin } from './rejoin';
 export { provisionCatchUp } from './provisionCatchUp';
 export { blueGreenSoak } from './blueGreenSoak';
+export { fleet, drainHost } from './fleet';

@@ -3,8 +3,10 @@
 // resources.onClose so the worker releases them on shutdown.
 import type { ActivityDeps } from './deps';
 import type { Cluster } from '../domain/inventory';
+import { toNodeState } from '../domain/topology';
 import { createClusterActivities } from './cluster';
 import { createEmergencyActivities } from './emergency';
+import { createFleetActivities } from './fleet';
 import { createInventoryActivities } from './inventoryHosts';
 import { FailureType, nonRetryable } from './errors';
 import { createLockActivities } from './lock';
@@ -82,6 +84,10 @@ export function createActivities(deps: ActivityDeps, resources: ActivityResource
     ...createUpgradeActivities(deps, { pools }),
     ...createProvisionActivities(deps, { pools, ssh }),
     ...createInventoryActivities(deps, { ssh }),
+    ...createFleetActivities(deps, {
+      discover: async (cluster) =>
+        (await sql.activities.discoverTopology({ cluster })).hosts.map(toNodeState),
+    }),
     ...createSuccessoverActivities(deps, {
       pools,
       sql: sql.activities,

@@ -9,16 +9,7 @@
 // (temporal.toml) for `temporal --config-file` and TEMPORAL_CONFIG_FILE.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
-import {
-  CLI_DEV_SERVER_DIR,
-  freePort,
-  portFree,
-  registerSearchAttributes,
-  SEARCH_ATTRIBUTES,
-} from './devserver';
+import { CLI_DEV_SERVER_DIR, portFree } from './devserver';
 import { dynamicConfigYaml, IP, type Ports, serverConfigYaml, uiConfigYaml } from './postgresConfig';
 import {
   DATABASES,
@@ -32,13 +23,13 @@ import {
   startPostgres,
   stopPostgres,
 } from './postgresDb';
+import { choosePorts } from './postgresPorts';
 import { isOurProcess, retryUntil, spawnBackground, stopProcess } from './postgresProcs';
+import { ensureNamespace, waitForUi, withConnection } from './postgresReady';
 import { findTools, latestSchemaVersion } from './postgresTools';
 
 /** `successover temporal start --persistence postgres`'s data dir. */
 export const CLI_POSTGRES_DIR = join(CLI_DEV_SERVER_DIR, 'postgres');
-/** How long a closed run's history stays (the namespace's retention): a week of look-back. */
-const RETENTION = '7 days';
 
 export interface PostgresTemporalOptions {
   dataDir: string;
@@ -103,137 +94,10 @@ function readState(dir: string): Partial<PostgresTemporal> {
 const writeState = (dir: string, s: Partial<PostgresTemporal>) =>
   writeFileSync(paths(dir).state, JSON.stringify(s, null, 2) + '\n');
 
-/**
- * A free port for a service's gRPC or membership listener. Below 32768: the membership table
- * keeps ports as SMALLINT (the server dies at start with "out of range for type smallint" on a
- * port from the kernel's ephemeral range, 32768 and up).
- */
-async function freeInternalPort(taken: Set<number>): Promise<number> {
-  const [low, high] = [20000, 32767];
-  const first = low + Math.floor(Math.random() * (high - low));
-  for (let i = 0; i < high - low; i++) {
-    const p = low + ((first - low + i) % (high - low));
-    if (!taken.has(p) && (await portFree(p, IP))) return p;
-  }
-  throw new Error(`no free port in ${low}-${high} on ${IP}`);
-}
-
-/**
- * The ports of a running part are the recorded ones (flags cannot move it). Otherwise the flags,
- * else the recorded ports while still free (the cluster's membership rows name them), else new
- * free ones; the frontend and the UI default to the dev server's 7233 and 8233.
- */
-async function choosePorts(
-  o: PostgresTemporalOptions,
-  s: Partial<PostgresTemporal>,
-  dir: string,
-): Promise<Ports> {
-  const had: Partial<Ports> = s.ports ?? {};
-  const serverUp = isOurProcess(s.pids?.server, serverMarks(dir));
-  const uiUp = isOurProcess(s.pids?.ui, uiMarks(dir));
-  const pgUp = pgRunning(dir, s.pids?.postgres);
-  const taken = new Set<number>();
-  const pick = async (
-    p: number | undefined,
-    up: boolean,
-    flag?: number,
-    fallback?: () => Promise<number>,
-  ) => {
-    let port: number;
-    if (up && p !== undefined) port = p;
-    else if (flag !== undefined) port = flag;
-    else if (p !== undefined && !taken.has(p) && (await portFree(p, IP))) port = p;
-    else port = await (fallback ?? (() => freeInternalPort(taken)))();
-    taken.add(port);
-    return port;
-  };
-  const fixed = (p: number) => () => Promise.resolve(p);
-  const frontend = await pick(had.frontend, serverUp, o.port, fixed(had.frontend ?? 7233));
-  const ui = await pick(had.ui, uiUp, o.uiPort, fixed(had.ui ?? 8233));
-  const postgres = await pick(had.postgres, pgUp, o.pgPort, () => freePort(IP));
-  const internal = (p: number | undefined) => pick(p !== undefined && p <= 32767 ? p : undefined, serverUp);
-  return {
-    frontend,
-    frontendHttp: await internal(had.frontendHttp),
-    history: await internal(had.history),
-    matching: await internal(had.matching),
-    worker: await internal(had.worker),
-    frontendMembership: await internal(had.frontendMembership),
-    historyMembership: await internal(had.historyMembership),
-    matchingMembership: await internal(had.matchingMembership),
-    workerMembership: await internal(had.workerMembership),
-    ui,
-    postgres,
-  };
-}
-
 async function mustBeFree(port: number, what: string, flag: string): Promise<void> {
   if (await portFree(port, IP)) return;
   const devHint = what === 'frontend' ? ' (the dev server? `successover temporal stop` stops it)' : '';
   throw new Error(`${what} port ${IP}:${port} is taken${devHint}: free it or choose another with ${flag}`);
-}
-
-async function withConnection<T>(address: string, fn: (c: Connection) => Promise<T>): Promise<T> {
-  const conn = await Connection.connect({ address, connectTimeout: 2000 });
-  try {
-    return await fn(conn);
-  } finally {
-    await conn.close();
-  }
-}
-
-/**
- * The namespace (with a retention) and the runbooks' search attributes, then a visibility query
- * naming them all: the proof that the frontend's namespace cache has them.
- */
-async function ensureNamespace(address: string, namespace: string, timeoutMs: number): Promise<boolean> {
-  return withConnection(address, async (conn) => {
-    const created = await retryUntil(`namespace ${namespace} on ${address}`, timeoutMs, async () => {
-      try {
-        await conn.workflowService.describeNamespace({ namespace });
-        return false;
-      } catch (e) {
-        if ((e as { code?: number }).code !== 5) throw e; // NOT_FOUND
-      }
-      await conn.workflowService.registerNamespace({
-        namespace,
-        workflowExecutionRetentionPeriod: msToTs(RETENTION),
-      });
-      return true;
-    });
-    // A new namespace reaches the frontend's cache within its refresh interval (2 s).
-    const before = await retryUntil(`namespace ${namespace} in the frontend's cache`, timeoutMs, () =>
-      conn.operatorService.listSearchAttributes({ namespace }),
-    );
-    const missing = SEARCH_ATTRIBUTES.some((n) => before.customAttributes?.[n] === undefined);
-    await retryUntil(`search attributes on ${namespace}`, timeoutMs, () =>
-      registerSearchAttributes(conn, namespace),
-    );
-    const query = SEARCH_ATTRIBUTES.map((n) => `${n} = 'ready-check'`).join(' AND ');
-    await retryUntil(`visibility query on the search attributes`, timeoutMs, () =>
-      conn.workflowService.countWorkflowExecutions({ namespace, query }),
-    );
-    // The history service has a namespace cache of its own, refreshed every 2 s
-    // (system.namespaceCacheRefreshInterval): a run upserting an attribute before it refreshed
-    // would fail its first workflow task.
-    if (created || missing) await sleep(2500);
-    return created;
-  });
-}
-
-async function waitForUi(url: string, namespace: string, timeoutMs: number, gone: () => string | undefined) {
-  // The API route goes through the UI server to the frontend: the UI is up and reaches the server.
-  await retryUntil(
-    `Web UI at ${url}`,
-    timeoutMs,
-    async () => {
-      for (const path of ['/', `/api/v1/namespaces/${namespace}`]) {
-        const r = await fetch(url + path, { signal: AbortSignal.timeout(2000) });
-        if (!r.ok) throw new Error(`GET ${path}: HTTP ${r.status}`);
-      }
-    },
-    gone,
-  );
 }
 
 /**
@@ -250,7 +114,11 @@ export async function startPostgresTemporal(o: PostgresTemporalOptions): Promise
   mkdirSync(dir, { recursive: true });
   const s = readState(dir);
   const pids = { ...s.pids };
-  const ports = await choosePorts(o, s, dir);
+  const ports = await choosePorts(o, s.ports ?? {}, {
+    server: isOurProcess(s.pids?.server, serverMarks(dir)),
+    ui: isOurProcess(s.pids?.ui, uiMarks(dir)),
+    postgres: pgRunning(dir, s.pids?.postgres),
+  });
   const address = `${IP}:${ports.frontend}`;
   const state: PostgresTemporal = {
     address,

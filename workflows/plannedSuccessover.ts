@@ -46,17 +46,23 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
       if (unfinished) return rollForward(run, unfinished);
       const found = findPrimary(spec, before.topology);
       if ('refusal' in found) throw refused(run.runbook, cluster, [found.refusal]);
-      const longTransactions = await run.step('long transactions', found.primary, () =>
-        call(acts.longTransactions, `long transactions on ${found.primary}`, {
-          cluster,
-          host: found.primary,
-          thresholdSeconds: spec.policy.longTransactionSeconds,
-        }),
-      );
-      // Read after the replicas, so nothing they received from it looks errant.
-      const primaryNow = await run.step('primary position', found.primary, () =>
-        call(acts.gtidPosition, `read the GTID state of ${found.primary}`, { cluster, host: found.primary }),
-      );
+      // Both read the primary, at once. Its position is read after the replicas', so nothing they
+      // received from it looks errant.
+      const [longTransactions, primaryNow] = await Promise.all([
+        run.step('long transactions', found.primary, () =>
+          call(acts.longTransactions, `long transactions on ${found.primary}`, {
+            cluster,
+            host: found.primary,
+            thresholdSeconds: spec.policy.longTransactionSeconds,
+          }),
+        ),
+        run.step('primary position', found.primary, () =>
+          call(acts.gtidPosition, `read the GTID state of ${found.primary}`, {
+            cluster,
+            host: found.primary,
+          }),
+        ),
+      ]);
       const observed = withLaterPosition(
         before.topology,
         found.primary,
@@ -77,33 +83,47 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
         `${primary} ${pair ? '<->' : '→'} ${target}${forced.length ? ` (forced: ${forced.join('; ')})` : ''}`,
       );
 
-      const plan = await run.step('plan', undefined, () =>
+      const planning = run.step('plan', undefined, () =>
         call(acts.planSuccessover, `plan ${primary} → ${target}`, { ...input, primary, target, pair }),
       );
-      const common = { ok: true as const, cluster, primary, target, warnings, forced, ranking, plan, pair };
+      const resultOf = (plan: Awaited<typeof planning>) => ({
+        ok: true as const,
+        cluster,
+        primary,
+        target,
+        warnings,
+        forced,
+        ranking,
+        plan,
+        pair,
+      });
       if (input.dryRun) {
+        const common = resultOf(await planning);
         run.enterPhase('done', 'dry run: nothing was changed');
         return { ...common, dryRun: true, blackoutMs: null, timeline: run.timeline, topology: before.view };
       }
 
-      // 4. Catch up while writes still flow, so the wait inside the blackout is short.
+      // 4. Catch up while writes still flow, so the wait inside the blackout is short: to the
+      // position the preflight read (the critical section waits for the final one anyway), while
+      // the plan is written.
       run.enterPhase('catch-up');
-      const snapshot = await run.step('snapshot position', primary, () =>
-        call(acts.gtidPosition, `read the GTID position of ${primary}`, { cluster, host: primary }),
-      );
-      await run.step('catch up', target, () =>
-        call(
-          acts.waitUntilApplied,
-          `${target} applies ${primary}'s position`,
-          {
-            cluster,
-            host: target,
-            position: snapshot.position,
-            timeoutSeconds: input.waitTimeoutSeconds,
-          },
-          boundedWait(input.waitTimeoutSeconds),
+      const [plan] = await Promise.all([
+        planning,
+        run.step('catch up', target, () =>
+          call(
+            acts.waitUntilApplied,
+            `${target} applies ${primary}'s position`,
+            {
+              cluster,
+              host: target,
+              position: primaryNow.position,
+              timeoutSeconds: input.waitTimeoutSeconds,
+            },
+            boundedWait(input.waitTimeoutSeconds),
+          ),
         ),
-      );
+      ]);
+      const common = resultOf(plan);
 
       // 5. The critical section, in one activity so no engine round trip lands inside the blackout:
       // 5a read-only, 5b kill loop, 5c final position, 5d wait, 5e traffic to the (read-only)

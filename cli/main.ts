@@ -26,6 +26,7 @@ export const GROUPS = {
   webhook: () => (require('./commands/webhook') as typeof import('./commands/webhook')).registerWebhook,
   schedule: () => (require('./commands/schedule') as typeof import('./commands/schedule')).registerSchedule,
   upgrade: () => (require('./commands/upgrade') as typeof import('./commands/upgrade')).registerUpgrade,
+  fleet: () => (require('./commands/fleet') as typeof import('./commands/fleet')).registerFleet,
 } satisfies Record<string, () => Register>;
 export type Group = keyof typeof GROUPS;
 
@@ -88,6 +89,17 @@ export const COMMANDS: { term: string; summary: string; groups: Group[] }[] = [
     groups: ['schedule'],
   },
   { term: 'upgrade', summary: 'answer a running blue/green upgrade', groups: ['upgrade'] },
+  {
+    term: 'fleet',
+    summary: 'run a runbook on many clusters: bounded concurrency, a failure budget, pause/resume/abort',
+    groups: ['fleet'],
+  },
+  {
+    term: 'drain-host [options] <machine>',
+    summary:
+      'move every primary off a machine (planned successovers to healthy replicas elsewhere); clusters that cannot move are listed',
+    groups: ['fleet'],
+  },
 ];
 
 /** Program options that take a value: skipped, with it, when looking for the command's name. */

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { FleetInput } from '../../../domain/fleet/input';
+import { findFleet } from '../../../cli/commands/fleet';
 import { RUNBOOKS } from '../../../domain/runbook';
 import { fleet, plannedSuccessover } from '../../../workflows';
 import {
@@ -141,6 +142,13 @@ describe('fleet', () => {
         `paused by alice: no new child starts until resume; 1 running child (${fs[0].name}) finish; 3 waiting`,
       );
       expect(await rejection(h.executeUpdate(pauseUpdate, { args: [{}] }))).toBe('already paused by alice');
+
+      // `fleet pause --id NAME` finds it among the running fleets (visibility: polled, a moment behind).
+      const name = h.workflowId.split('/').pop()!;
+      let found: string | undefined;
+      for (let i = 0; i < 100 && !found; i++, await sleep(100))
+        found = await findFleet(ctx.client, name).catch(() => undefined);
+      expect(found).toBe(h.workflowId);
 
       g0.open();
       await until('the first child done', () => fs[0].called('releaseClusterLock'));

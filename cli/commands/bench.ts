@@ -4,6 +4,7 @@ import { runEmergencyBench, type EmergencyBenchResult, type EmergencyTrigger } f
 import { runPlannedBench, type PlannedBenchResult } from '../../bench/planned';
 import { runProvisionBench, type ProvisionBenchResult } from '../../bench/provision';
 import { PROVISION_METHODS, type ProvisionMethod } from '../../domain/provision/method';
+import { registerFleetBench } from './benchFleet';
 
 const positiveInt = (what: string) => (v: string) => {
   const n = Number(v);
@@ -71,6 +72,7 @@ function printSummary(r: PlannedBenchResult): void {
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks on a lab of their own (needs root: netns)');
   registerProvisionBench(bench);
+  registerFleetBench(bench);
   bench
     .command('planned')
     .description(

@@ -170,8 +170,12 @@ export const DrainHostInputSchema = z
 export type DrainHostInput = z.input<typeof DrainHostInputSchema>;
 export type DrainHostRequest = z.output<typeof DrainHostInputSchema>;
 
-/** The longest detail an outcome keeps: 5,000 outcomes stay well under a payload's 2 MB. */
-export const DETAIL_CHARS = 200;
+/**
+ * The longest detail an outcome keeps: 5,000 outcomes, every one a refusal with a long reason and
+ * a long cluster name, stay under 1.5 MB, inside a payload's 2 MB (the continue-as-new input, the
+ * result). A done cluster's detail is ~40 characters.
+ */
+export const DETAIL_CHARS = 160;
 export const clip = (s: string, max = DETAIL_CHARS): string =>
   s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 

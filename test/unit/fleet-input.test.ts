@@ -9,7 +9,7 @@ import {
 } from '@temporalio/common';
 import { fleetRequest, FleetArgsError, drainRequest } from '../../cli/commands/fleet';
 import { drainFactsOf } from '../../domain/fleet/drainFacts';
-import { DETAIL_CHARS, fillTemplate, FleetInputSchema, fleetName } from '../../domain/fleet/input';
+import { clip, DETAIL_CHARS, fillTemplate, FleetInputSchema, fleetName } from '../../domain/fleet/input';
 import { parseInput } from '../../domain/runbook';
 import { plannedChildInput, upgradeChildInput, type ChildPlan } from '../../workflows/fleet/children';
 import { failedOutcome } from '../../workflows/fleet/outcome';
@@ -64,6 +64,16 @@ describe('fleet input', () => {
     expect(fleetName(long)).not.toBe(fleetName(`${long},x`));
     expect(fleetName('a/b')).toMatch(/^a_b~[0-9a-f]{8}$/);
   });
+});
+
+test('5,000 outcomes at their largest fit a payload (2 MB): the hand-over and the result', () => {
+  const outcomes = Array.from({ length: 5000 }, (_, i) => ({
+    cluster: `cluster-with-a-long-name-${String(i).padStart(5, '0')}`.padEnd(63, 'x'),
+    status: 'refused',
+    type: 'Refused',
+    detail: clip('y'.repeat(1000)),
+  }));
+  expect(Buffer.byteLength(JSON.stringify({ queue: [], outcomes }))).toBeLessThan(1.5e6);
 });
 
 describe("each child's input", () => {

@@ -5,6 +5,8 @@
 //      TEMPORAL_PROFILE naming a profile of a config file;
 //   3. the lab's profile, .lab/temporal.toml (`lab up` writes it, `lab down` removes it), while
 //      the lab's Temporal dev server runs;
+//   3b. a server `successover temporal start` runs: the dev server (.data) or the PostgreSQL-backed
+//      one (.data/postgres), on whatever port it was given;
 //   4. the default profile of the user's temporal config file (~/.config/temporalio/temporal.toml);
 //   5. localhost:7233, namespace default.
 // A failed connection names the address, where it came from and what to do.
@@ -42,6 +44,8 @@ export type TemporalSource =
   | { kind: 'flag' }
   | { kind: 'env'; variable: string }
   | { kind: 'lab'; file: string }
+  /** A server `successover temporal start` runs (its state file). */
+  | { kind: 'local'; file: string; server: 'dev' | 'postgres' }
   | { kind: 'config'; file: string; profile: string }
   /** staleLab: the lab's profile file, there while its server is not running. */
   | { kind: 'default'; staleLab?: string };
@@ -62,6 +66,8 @@ export interface ResolveInput {
   user: TemporalProfile & { file: string; profile: string };
   /** The lab's profile, when a lab's Temporal runs. */
   lab?: TemporalProfile & { file: string; address: string };
+  /** A server `successover temporal start` runs. */
+  local?: { file: string; server: 'dev' | 'postgres'; address: string; namespace: string };
 }
 
 export interface Resolved {
@@ -99,6 +105,13 @@ export function resolveTemporal(i: ResolveInput): Resolved {
         source: { kind: 'lab', file: i.lab.file },
         useLab: true,
       };
+    if (i.local && !userChoseFile)
+      return {
+        address: i.local.address,
+        namespace: i.local.namespace,
+        source: { kind: 'local', file: i.local.file, server: i.local.server },
+        useLab: false,
+      };
     if (i.user.address !== undefined)
       return {
         address: i.user.address,
@@ -129,18 +142,22 @@ export function describeSource(s: TemporalSource): string {
       return s.variable;
     case 'lab':
       return `the lab's profile ${s.file}, written by \`successover lab up\``;
+    case 'local':
+      return `the ${s.server === 'dev' ? 'dev server' : 'PostgreSQL-backed server'} \`successover temporal start\` runs (${s.file})`;
     case 'config':
       return `profile ${s.profile} of ${s.file}`;
     case 'default':
       return s.staleLab
         ? `the default: the lab's profile ${s.staleLab} names a server that is not running`
-        : 'the default: no --address, TEMPORAL_ADDRESS, running lab or temporal config file';
+        : 'the default: no --address, TEMPORAL_ADDRESS, running lab or local server, or temporal config file';
   }
 }
 
 /** What to do when Temporal at that address does not answer. */
 function fixFor(s: TemporalSource): string {
   switch (s.kind) {
+    case 'local':
+      return 'check it with `successover temporal status` (`successover temporal stop`, then `temporal start`, restarts it)';
     case 'lab':
       return "check the lab's Temporal with `successover lab status` (or bring the lab up again: `successover lab down && successover lab up`)";
     case 'default':
@@ -189,6 +206,25 @@ export function runningLabProfile(labDir: string): ResolveInput['lab'] {
   return { file, address: profile.address, namespace: profile.namespace };
 }
 
+/**
+ * The server `successover temporal start` runs in this checkout, when its process still runs: the
+ * dev server's pid file in .data, else the PostgreSQL-backed server's state in .data/postgres.
+ */
+export function runningLocalServer(dataDir = join(REPO_ROOT, '.data')): ResolveInput['local'] {
+  const { runningServer } = require('./devserver') as typeof import('./devserver');
+  const dev = runningServer(dataDir);
+  if (dev)
+    return {
+      file: join(dataDir, 'temporal.pid'),
+      server: 'dev',
+      address: dev.address,
+      namespace: dev.namespace,
+    };
+  const { runningPostgresTemporal } = require('./postgres') as typeof import('./postgres');
+  const pg = runningPostgresTemporal(join(dataDir, 'postgres'));
+  return pg ? { file: pg.file, server: 'postgres', address: pg.address, namespace: pg.namespace } : undefined;
+}
+
 export interface TemporalConfig {
   connectionOptions: ClientConnectConfig['connectionOptions'] & { address: string };
   namespace: string;
@@ -217,11 +253,14 @@ export function temporalConfig(
       (v) => v === undefined,
     );
   const lab = maybeLab ? runningLabProfile(labDir) : undefined;
+  // The servers of this checkout's `temporal start`, looked at like the lab (the repository's own).
+  const local = maybeLab && !lab && labDir === DEFAULT_LAB_DIR ? runningLocalServer() : undefined;
   const r = resolveTemporal({
     flags,
     env,
     user: { ...user, file: userConfigFile(env), profile: userProfileName },
     lab,
+    local,
   });
   // A lab left behind (its server gone, e.g. after a reboot) explains a default that fails.
   if (r.source.kind === 'default' && maybeLab && !lab && existsSync(labProfileFile(labDir)))

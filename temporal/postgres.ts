@@ -285,3 +285,16 @@ export async function stopPostgresTemporal(
   rmSync(paths(dir).profile, { force: true });
   return { stopped, purged: false };
 }
+
+/**
+ * The server a data dir records, while its process runs; no connection is made (the CLI asks this
+ * at every start to find the server: temporal/connection.ts).
+ */
+export function runningPostgresTemporal(
+  dataDir: string,
+): { file: string; address: string; namespace: string } | undefined {
+  const dir = resolve(dataDir);
+  const s = readState(dir);
+  if (!s.address || !isOurProcess(s.pids?.server, serverMarks(dir))) return undefined;
+  return { file: paths(dir).state, address: s.address, namespace: s.namespace ?? 'default' };
+}

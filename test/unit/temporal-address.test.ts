@@ -88,6 +88,30 @@ describe('resolveTemporal: the order', () => {
     });
   });
 
+  it("then a server `temporal start` runs (dev or PostgreSQL-backed), over the user's profile", () => {
+    const local = {
+      file: '/repo/.data/postgres/temporal-postgres.json',
+      server: 'postgres' as const,
+      address: '127.0.0.1:7300',
+      namespace: 'default',
+    };
+    expect(resolveTemporal({ flags: {}, env: {}, user: user({ address: 'user:1' }), local })).toEqual({
+      address: '127.0.0.1:7300',
+      namespace: 'default',
+      source: { kind: 'local', file: local.file, server: 'postgres' },
+      useLab: false,
+    });
+    // The lab, the environment and a chosen config file still come first.
+    expect(resolveTemporal({ flags: {}, env: {}, user: user(), lab, local }).source.kind).toBe('lab');
+    expect(
+      resolveTemporal({ flags: {}, env: { TEMPORAL_ADDRESS: 'e:1' }, user: user(), local }).source.kind,
+    ).toBe('env');
+    expect(
+      resolveTemporal({ flags: {}, env: { TEMPORAL_PROFILE: 'p' }, user: user({ address: 'u:1' }), local })
+        .source.kind,
+    ).toBe('config');
+  });
+
   it("then the user's config file, then localhost:7233 in namespace default", () => {
     expect(resolveTemporal({ flags: {}, env: {}, user: user({ address: 'user:1' }) })).toMatchObject({
       address: 'user:1',

@@ -4,7 +4,7 @@ import { runEmergencyBench, type EmergencyBenchResult, type EmergencyTrigger } f
 import { runPlannedBench, type PlannedBenchResult } from '../../bench/planned';
 import { runProvisionBench, type ProvisionBenchResult } from '../../bench/provision';
 import { PROVISION_METHODS, type ProvisionMethod } from '../../domain/provision/method';
-import { registerFleetBench } from './benchFleet';
+import { registerFleetBench, registerFootprintBench } from './benchFleet';
 
 const positiveInt = (what: string) => (v: string) => {
   const n = Number(v);
@@ -73,6 +73,7 @@ export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks on a lab of their own (needs root: netns)');
   registerProvisionBench(bench);
   registerFleetBench(bench);
+  registerFootprintBench(bench);
   bench
     .command('planned')
     .description(

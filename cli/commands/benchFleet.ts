@@ -61,6 +61,42 @@ export function registerFleetBench(bench: Command): void {
     );
 }
 
+export function registerFootprintBench(bench: Command): void {
+  bench
+    .command('footprint')
+    .description(
+      "a worker's memory and connections per configured cluster: one worker per inventory size, " +
+        'polling, then after a topology of every lab cluster in it (the rest are configured but idle)',
+    )
+    .option(
+      '--clusters <list>',
+      'inventory sizes',
+      (v: string) => v.split(',').map(int('--clusters', 1)),
+      [1, 20, 200],
+    )
+    .option(
+      '--lab-clusters <n>',
+      'real lab clusters (the first of each inventory)',
+      int('--lab-clusters', 1),
+      20,
+    )
+    .option('--json', 'print the samples as JSON')
+    .action(async (o: { clusters: number[]; labClusters: number; json?: boolean }) => {
+      const { runFootprintBench } = await import('../../bench/footprint');
+      const r = await runFootprintBench({
+        counts: o.clusters,
+        labClusters: o.labClusters,
+        log: (l) => console.error(l),
+      });
+      if (o.json) console.log(JSON.stringify(r, null, 2));
+      else
+        for (const s of r)
+          console.log(
+            `${s.configured} clusters configured (${s.looked} looked at): RSS polling ${s.rssPollingMb} MB, after ${s.rssAfterMb} MB, peak ${s.peakRssMb} MB; connections SQL ${s.connections.sql}, SSH ${s.connections.ssh}, Temporal ${s.connections.temporal}`,
+          );
+    });
+}
+
 function printFleet(r: FleetBenchResult): void {
   console.log(
     `fleet bench: ${r.clusters} clusters at concurrency ${r.concurrency}, a write every ${r.writeIntervalMs} ms each; ` +

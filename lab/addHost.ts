@@ -104,6 +104,10 @@ export async function labAddHost(
       throw new Error(
         `the lab in ${dir} is half-built: run \`successover lab up\` to repair it or \`lab down\``,
       );
+    if (st.options.clusters)
+      throw new Error(
+        'lab add-host works on the lab `lab`, not on a fleet (`lab up --clusters`): a fleet cluster has no room for more hosts',
+      );
     checkName(st, dir, name);
     if (st.options.mode === 'netns' && !(st.bridge && (await net.linkExists(st.bridge))))
       throw new Error(
@@ -305,6 +309,7 @@ async function addHost(
   if (inInventory) writeInventory(info.inventory, doc);
   const host: LabHost = { name, address, port, netns: ns, pid, socket: cfg.socket };
   info.hosts.push(host);
+  info.clusters?.[0]?.hosts.push(host);
   save();
   const entry = findCluster(inventory, 'lab').hosts.find((x) => x.name === name) as Host;
   return { ...host, entry };

@@ -25,7 +25,25 @@ export interface HaproxyServer {
   backup?: boolean;
 }
 
+/** One writer endpoint: a frontend on its port sending to its backend (a fleet has one per cluster). */
+export interface HaproxyRoute {
+  frontend: string;
+  port: number;
+  backend: string;
+  servers: HaproxyServer[];
+}
+
+/** The lab `lab`'s HAProxy: one route, frontend `writer` to backend WRITER_BACKEND. */
 export function writeHaproxyConfig(c: HaproxyConfig): void {
+  writeHaproxyRoutes({
+    ...c,
+    routes: [{ frontend: 'writer', port: c.writerPort, backend: WRITER_BACKEND, servers: c.servers }],
+  });
+}
+
+export function writeHaproxyRoutes(
+  c: Omit<HaproxyConfig, 'writerPort' | 'servers'> & { routes: HaproxyRoute[] },
+): void {
   const lines = [
     'global',
     `  stats socket ${c.socket} mode 600 level admin`,
@@ -36,22 +54,24 @@ export function writeHaproxyConfig(c: HaproxyConfig): void {
     '  timeout connect 1s',
     '  timeout client 1h',
     '  timeout server 1h',
-    'frontend writer',
-    `  bind 127.0.0.1:${c.writerPort}`,
-    `  default_backend ${WRITER_BACKEND}`,
-    `backend ${WRITER_BACKEND}`,
-    // A server put in maint has its connections shut at once, so the old primary keeps none.
-    '  option tcpka',
-    ...c.servers.map(
-      (s) =>
-        `  server ${s.name} ${s.address}:${s.port} on-marked-down shutdown-sessions` +
-        `${s.backup ? ' backup' : ''}${s.enabled ? '' : ' disabled'}`,
-    ),
+    ...c.routes.flatMap((r) => [
+      `frontend ${r.frontend}`,
+      `  bind 127.0.0.1:${r.port}`,
+      `  default_backend ${r.backend}`,
+      `backend ${r.backend}`,
+      // A server put in maint has its connections shut at once, so the old primary keeps none.
+      '  option tcpka',
+      ...r.servers.map(
+        (s) =>
+          `  server ${s.name} ${s.address}:${s.port} on-marked-down shutdown-sessions` +
+          `${s.backup ? ' backup' : ''}${s.enabled ? '' : ' disabled'}`,
+      ),
+    ]),
   ];
   writeFileSync(c.configFile, lines.join('\n') + '\n', { mode: 0o600 });
 }
 
-export function startHaproxy(c: HaproxyConfig, logFile: string): number {
+export function startHaproxy(c: Pick<HaproxyConfig, 'configFile'>, logFile: string): number {
   // -W -db: master-worker in the foreground, so the pid we spawn is the master, which also
   // writes the pid file (plain foreground mode writes none).
   return daemon([findBinary('haproxy'), '-W', '-db', '-f', c.configFile], logFile);

@@ -1,4 +1,4 @@
-// The lab's inventory: cluster `lab`, secrets by file reference only.
+// The lab's inventory: cluster `lab` (or a fleet's clusters), secrets by file reference only.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { validateInventory, type Inventory } from '../domain/inventory';
@@ -13,13 +13,23 @@ export interface LabInventoryHost {
   service: ServiceScripts;
   /** Where successover persists read_only (lab/mariadb.ts includes it in the host's options). */
   optionFile?: string;
+  /** The inventory's `machine:` (a fleet's, for drain-host). */
+  machine?: string;
 }
 
-export interface LabInventoryInput {
+export interface LabInventoryCluster {
+  name: string;
+  /** Written when not empty. */
+  labels: Record<string, string>;
+  /** The primary first. */
   hosts: LabInventoryHost[];
   traffic:
     | { type: 'vip'; address: string; interface: string }
     | { type: 'haproxy'; runtimeApi: string; backend: string };
+}
+
+export interface LabInventoryInput {
+  clusters: LabInventoryCluster[];
   mysql: { user: string; passwordFile: string };
   replication: { user: string; passwordFile: string };
   sshPrivateKeyFile: string | null;
@@ -29,17 +39,16 @@ export interface LabInventoryInput {
 /** The document to write (only what the lab chose) and its validated, defaulted form. */
 export function labInventory(i: LabInventoryInput): { doc: unknown; inventory: Inventory } {
   const doc = {
-    clusters: [
-      {
-        name: 'lab',
-        flavor: 'mariadb',
-        primary: i.hosts[0].name,
-        hosts: i.hosts.map(hostEntry),
-        traffic: i.traffic,
-        // Short windows: the lab is for demos and tests that fail over again and again.
-        policy: { maxLagSeconds: 5, relayLogWaitSeconds: 60, recoveryBlockSeconds: 0 },
-      },
-    ],
+    clusters: i.clusters.map((c) => ({
+      name: c.name,
+      flavor: 'mariadb',
+      ...(Object.keys(c.labels).length ? { labels: c.labels } : {}),
+      primary: c.hosts[0].name,
+      hosts: c.hosts.map(hostEntry),
+      traffic: c.traffic,
+      // Short windows: the lab is for demos and tests that fail over again and again.
+      policy: { maxLagSeconds: 5, relayLogWaitSeconds: 60, recoveryBlockSeconds: 0 },
+    })),
     // The alert receiver (`successover webhook serve`); alert names and labels as deploy/ ships them.
     webhook: { tokenFile: i.webhookTokenFile },
     credentials: {
@@ -60,6 +69,7 @@ function hostEntry(h: LabInventoryHost) {
     port: h.port,
     ...(h.hostKey ? { ssh: { port: 22, hostKey: h.hostKey, user: 'root' } } : {}),
     dataCenter: 'lab',
+    ...(h.machine ? { machine: h.machine } : {}),
     service: h.service,
     ...(h.optionFile ? { optionFile: h.optionFile } : {}),
   };

@@ -12,6 +12,13 @@ export const isRoot = () => typeof process.geteuid === 'function' && process.get
 
 // Small InnoDB files: the lab is many servers on one small machine, and install/start are faster.
 const SIZING = ['--innodb-log-file-size=16M', '--innodb-buffer-pool-size=64M'];
+/** ServerConfig.small: after SIZING, so these win. The Aria page cache and log buffer are the bulk. */
+const SMALL = [
+  '--innodb-buffer-pool-size=16M',
+  '--innodb-log-buffer-size=2M',
+  '--aria-pagecache-buffer-size=8M',
+  '--key-buffer-size=8M',
+];
 
 /** One mariadb-install-db; the other hosts get a copy (install is the slow part of `lab up`). */
 export async function installTemplate(datadir: string): Promise<void> {
@@ -54,6 +61,11 @@ export interface ServerConfig {
   port: number;
   reportHost: string;
   semiSync: boolean;
+  /**
+   * Smaller caches, for a fleet's many servers holding a few rows each: about 55 MB RSS instead
+   * of 100 (measured on 10.11). Absent in older state files: the lab's sizes.
+   */
+  small?: boolean;
 }
 
 /** The file successover writes read_only to (the inventory's host.optionFile). */
@@ -111,6 +123,7 @@ export function serverArgs(c: ServerConfig): string[] {
         ]
       : []),
     ...SIZING,
+    ...(c.small ? SMALL : []),
   ];
 }
 

@@ -118,3 +118,33 @@ export async function killHard(pid: number | undefined, marker: string, timeoutM
   );
   return true;
 }
+
+/**
+ * fn over items, at most `limit` at once; results in the items' order. After a failure no new item
+ * starts, and it rejects (with the first error) only once those running have ended: a teardown
+ * that follows must not race a lane still making something.
+ */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (x: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const ends = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane));
+  const failure = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+  if (failure) throw failure.reason;
+  return out;
+}

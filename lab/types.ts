@@ -3,7 +3,12 @@
 export type LabMode = 'netns' | 'loopback';
 
 export interface LabOptions {
-  /** Number of MariaDB hosts (db1 is the primary). Default 3. */
+  /**
+   * A fleet: this many small clusters fleet01..fleetNN on one bridge (lab/fleet.ts), each with its
+   * own VIP or HAProxy frontend. 0 or absent: the single cluster `lab`.
+   */
+  clusters?: number;
+  /** MariaDB hosts per cluster (db1 is the primary). Default 3; 2 in a fleet or a pair. */
   hosts?: number;
   /** netns (default as root) or loopback (no root needed). */
   mode?: LabMode;
@@ -44,20 +49,42 @@ export interface LabHost {
   pid: number | null;
   /** Unix socket: the lab (and tests) reach every host through it, even when partitioned. */
   socket: string;
+  /** In a fleet: the host's cluster (its name is then "<cluster>/<host>"); absent in the lab `lab`. */
+  cluster?: string;
+  /** In a fleet: the inventory's `machine:` (m1 runs every cluster's db1, m2 every db2...). */
+  machine?: string;
+}
+
+/** One cluster of the lab: `lab` alone, or fleet01..fleetNN. */
+export interface LabCluster {
+  name: string;
+  /** The inventory's labels (fleet: { fleet: lab, index: "01" }); empty for `lab`. */
+  labels: Record<string, string>;
+  hosts: LabHost[];
+  writer: { host: string; port: number };
+  vip: { address: string; interface: 'eth0' } | null;
+  haproxy: { runtimeApi: string; backend: string; pid: number | null } | null;
 }
 
 export interface LabInfo {
-  cluster: 'lab';
+  /** `lab`; in a fleet the first cluster's name (fleet01): see clusters. */
+  cluster: string;
   /** Path of the inventory file. */
   inventory: string;
   mode: LabMode;
   dir: string;
   prefix: string;
+  /** Every host of every cluster (a fleet's are named "fleet01/db1"). */
   hosts: LabHost[];
-  /** Where applications write: the VIP (netns) or the HAProxy writer frontend (loopback). */
+  /**
+   * Where applications write: the VIP (netns) or the HAProxy writer frontend (loopback). These
+   * three are the first cluster's: a fleet's other clusters are in `clusters`.
+   */
   writer: { host: string; port: number };
   vip: { address: string; interface: 'eth0' } | null;
   haproxy: { runtimeApi: string; backend: string; pid: number | null } | null;
+  /** Every cluster with its hosts and writer (one, `lab`, unless a fleet); absent in older state files. */
+  clusters?: LabCluster[];
   /** The alerting chain (`--alerting`); null otherwise. */
   alerting: {
     prometheus: string;
@@ -103,7 +130,9 @@ export interface HostStatus extends LabHost {
 export interface LabStatus extends LabInfo {
   up: boolean;
   hosts: HostStatus[];
+  /** Hosts (lab-wide names) that receive the writer's traffic, every cluster's. */
   vipHolders: string[];
+  clusters: (Omit<LabCluster, 'hosts'> & { hosts: HostStatus[]; vipHolders: string[] })[];
 }
 
 /** What `lab up` made, recorded as it goes, so `lab down` removes exactly that. */
@@ -124,9 +153,12 @@ export interface LabState {
       | 'alerting'
       | 'webhookPort'
       | 'masterMaster'
+      | 'clusters'
     >
   > & {
     temporal: boolean;
+    /** A fleet's number of clusters; 0 (or absent, older state files): the single cluster `lab`. */
+    clusters?: number;
     /** Optional in older state files. */
     masterMaster?: boolean;
     /** Optional in older state files. */

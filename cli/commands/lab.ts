@@ -15,6 +15,9 @@ import {
   labStatus,
   labUp,
   labState,
+  localName,
+  type HostStatus,
+  type LabCluster,
   type LabStatus,
 } from '../../lab/index';
 
@@ -25,6 +28,7 @@ const int = (what: string) => (v: string) => {
 };
 
 interface UpOptions {
+  clusters?: number;
   hosts?: number;
   mode?: 'netns' | 'loopback';
   semiSync?: boolean;
@@ -41,34 +45,85 @@ interface UpOptions {
   webhookPort?: number;
 }
 
-/** The --json shape: hosts reduced to what scripts need. */
+type Host = { name: string; address: string; port: number; netns: string | null; pid: number | null };
+const hostSummary = (h: Host & { machine?: string }) => ({
+  name: h.name,
+  address: h.address,
+  port: h.port,
+  netns: h.netns,
+  pid: h.pid,
+  ...(h.machine ? { machine: h.machine } : {}),
+});
+
+/** The --json shape: hosts reduced to what scripts need; `clusters` one per cluster (a fleet's). */
 function summary(i: {
   cluster: string;
   inventory: string;
   mode: string;
-  hosts: { name: string; address: string; port: number; netns: string | null; pid: number | null }[];
+  hosts: Host[];
   writer: { host: string; port: number };
   temporal: { address: string; ui: string } | null;
   alerting: LabStatus['alerting'];
+  clusters?: LabCluster[];
 }) {
   return {
     cluster: i.cluster,
     inventory: i.inventory,
     mode: i.mode,
-    hosts: i.hosts.map((h) => ({
-      name: h.name,
-      address: h.address,
-      port: h.port,
-      netns: h.netns,
-      pid: h.pid,
-    })),
+    hosts: i.hosts.map(hostSummary),
     writer: i.writer,
     temporal: i.temporal,
     alerting: i.alerting,
+    clusters: (i.clusters ?? []).map((c) => ({
+      name: c.name,
+      labels: c.labels,
+      writer: c.writer,
+      vip: c.vip?.address ?? null,
+      backend: c.haproxy?.backend ?? null,
+      hosts: c.hosts.map(hostSummary),
+    })),
   };
 }
 
+/** What is wrong with a host, for a fleet's one line per cluster. */
+function problemsOf(h: HostStatus): string[] {
+  return [
+    h.partitioned ? 'PARTITIONED' : '',
+    h.role === 'replica' && (h.ioRunning !== 'Yes' || h.sqlRunning !== 'Yes')
+      ? `io=${h.ioRunning} sql=${h.sqlRunning}`
+      : '',
+    // Compact: the start of it (`lab status --json` has all of it).
+    h.lastError ? `error: ${h.lastError.length > 60 ? `${h.lastError.slice(0, 60)}...` : h.lastError}` : '',
+  ].filter(Boolean);
+}
+
+const hostWord = (h: HostStatus) =>
+  `${localName(h)} ${h.role}${problemsOf(h).length ? ` [${problemsOf(h).join(', ')}]` : ''}`;
+
+function printFleetStatus(s: LabStatus): void {
+  // Healthy: no host with a problem, and the writer on the one writable host.
+  const healthy = s.clusters.filter((c) => {
+    const primaries = c.hosts.filter((h) => h.role === 'primary').map(localName);
+    return (
+      c.hosts.every((h) => (h.role === 'primary' || h.role === 'replica') && problemsOf(h).length === 0) &&
+      primaries.length === 1 &&
+      c.vipHolders.join() === primaries[0]
+    );
+  });
+  console.log(
+    `lab ${s.up ? 'up' : 'DEGRADED'} (${s.mode}): ${s.clusters.length} clusters, ${healthy.length} with their writer on ` +
+      `their one primary and replicas streaming; in ${s.dir}; inventory ${s.inventory}`,
+  );
+  for (const c of s.clusters)
+    console.log(
+      `  ${c.name} ${c.writer.host}:${c.writer.port} → ${c.vipHolders.join(',') || 'nobody'}  ` +
+        `${c.hosts.map(hostWord).join('  ')}  gtid ${[...new Set(c.hosts.map((h) => h.gtidCurrentPos ?? '?'))].join(' / ')}`,
+    );
+  if (s.temporal) console.log(`temporal: ${s.temporal.address}  UI ${s.temporal.ui}`);
+}
+
 function printStatus(s: LabStatus): void {
+  if (s.clusters.length > 1 || s.cluster !== 'lab') return printFleetStatus(s);
   console.log(`lab ${s.up ? 'up' : 'DEGRADED'} (${s.mode}) in ${s.dir}; inventory ${s.inventory}`);
   console.log(
     `writer: ${s.writer.host}:${s.writer.port}; traffic held by: ${s.vipHolders.join(', ') || 'nobody'}`,
@@ -90,6 +145,23 @@ function printStatus(s: LabStatus): void {
     );
 }
 
+function printFleet(info: Awaited<ReturnType<typeof labUp>>): void {
+  const clusters = info.clusters ?? [];
+  console.log(
+    `lab up: ${clusters.length} clusters of ${clusters[0]?.hosts.length} hosts (${info.mode}), each primary on its db1`,
+  );
+  console.log(
+    `  inventory: ${info.inventory} (labels fleet: lab, index: "01"...; machine m1 = every db1, m2 = every db2...)`,
+  );
+  console.log(`  app account: ${info.app.user}, password in ${info.app.passwordFile}`);
+  for (const c of clusters)
+    console.log(
+      `  ${c.name} writer ${c.writer.host}:${c.writer.port}  ` +
+        c.hosts.map((h) => `${localName(h)} ${h.address}:${h.port}`).join('  '),
+    );
+  if (info.temporal) console.log(`  temporal:  ${info.temporal.address}  UI ${info.temporal.ui}`);
+}
+
 export function registerLab(program: Command): void {
   const lab = program.command('lab').description('a real MariaDB GTID replication topology on this machine');
   const dirOpt = '--dir <path>';
@@ -97,7 +169,16 @@ export function registerLab(program: Command): void {
   lab
     .command('up')
     .description('build the lab: namespaces, sshd, mariadbd, replication, VIP (or HAProxy), inventory')
-    .option('--hosts <n>', 'number of MariaDB hosts (default 3; 2 with --master-master)', int('--hosts'))
+    .option(
+      '--clusters <n>',
+      'a fleet: N clusters fleet01..fleetNN, each with its own VIP (netns) or HAProxy frontend (loopback), one inventory',
+      int('--clusters'),
+    )
+    .option(
+      '--hosts <n>',
+      'MariaDB hosts per cluster (default 3; 2 with --master-master or --clusters)',
+      int('--hosts'),
+    )
     .option('--mode <mode>', 'netns (default as root) or loopback')
     .option('--semi-sync', 'enable semi-synchronous replication')
     .option(
@@ -133,6 +214,7 @@ export function registerLab(program: Command): void {
       if (o.mode && o.mode !== 'netns' && o.mode !== 'loopback')
         throw new Error(`--mode ${o.mode}: expected netns or loopback`);
       const info = await labUp({
+        clusters: o.clusters,
         hosts: o.hosts,
         mode: o.mode,
         semiSync: o.semiSync,
@@ -149,6 +231,7 @@ export function registerLab(program: Command): void {
         log: o.json ? undefined : (l) => console.error(l),
       });
       if (o.json) return console.log(JSON.stringify(summary(info), null, 2));
+      if (o.clusters) return printFleet(info);
       console.log(`lab up: ${info.hosts.length} hosts (${info.mode}), primary ${info.hosts[0].name}`);
       console.log(
         `  writer:    ${info.writer.host}:${info.writer.port} (app account: ${info.app.user}, password in ${info.app.passwordFile})`,
@@ -171,29 +254,30 @@ export function registerLab(program: Command): void {
       const s = await labStatus({ dir: o.dir });
       if (!o.json) return printStatus(s);
       const base = summary(s);
-      console.log(
-        JSON.stringify(
-          {
-            ...base,
-            up: s.up,
-            vipHolders: s.vipHolders,
-            hosts: s.hosts.map((h, i) => ({
-              ...base.hosts[i],
-              up: h.up,
-              role: h.role,
-              readOnly: h.readOnly,
-              holdsVip: h.holdsVip,
-              partitioned: h.partitioned,
-              ioRunning: h.ioRunning,
-              sqlRunning: h.sqlRunning,
-              gtidCurrentPos: h.gtidCurrentPos,
-              lastError: h.lastError,
-            })),
-          },
-          null,
-          2,
-        ),
-      );
+      const hostStatus = (h: HostStatus) => ({
+        ...hostSummary(h),
+        up: h.up,
+        role: h.role,
+        readOnly: h.readOnly,
+        holdsVip: h.holdsVip,
+        partitioned: h.partitioned,
+        ioRunning: h.ioRunning,
+        sqlRunning: h.sqlRunning,
+        gtidCurrentPos: h.gtidCurrentPos,
+        lastError: h.lastError,
+      });
+      const status = {
+        ...base,
+        up: s.up,
+        vipHolders: s.vipHolders,
+        hosts: s.hosts.map(hostStatus),
+        clusters: s.clusters.map((c, i) => ({
+          ...base.clusters[i],
+          vipHolders: c.vipHolders,
+          hosts: c.hosts.map(hostStatus),
+        })),
+      };
+      console.log(JSON.stringify(status, null, 2));
     });
   lab
     .command('down')

@@ -30,11 +30,13 @@ export function fleetLimit(o: Pick<Resolved, 'mode' | 'hosts' | 'basePort'>): { 
       why: `a /24 subnet holds ${max} clusters of ${o.hosts} hosts (each takes ${o.hosts + 1} addresses: its VIP and its hosts)`,
     };
   }
-  const max = Math.min(MAX_CLUSTERS, Math.floor((65536 - o.basePort) / PORTS_PER_CLUSTER));
-  return {
-    max,
-    why: `ports from --base-port ${o.basePort} hold ${max} clusters (${PORTS_PER_CLUSTER} ports each)`,
-  };
+  const fit = Math.floor((65536 - o.basePort) / PORTS_PER_CLUSTER);
+  return fit >= MAX_CLUSTERS
+    ? { max: MAX_CLUSTERS, why: 'cluster names have two digits (fleet01..fleet99)' }
+    : {
+        max: fit,
+        why: `ports from --base-port ${o.basePort} hold ${fit} clusters (${PORTS_PER_CLUSTER} ports each)`,
+      };
 }
 
 /** Refuses a fleet that cannot be built, before anything is made. */

@@ -15,7 +15,7 @@ export function resolveOptions(o: LabOptions): Resolved {
   const clusters = o.clusters ?? 0;
   const r: Resolved = {
     clusters,
-    hosts: o.hosts ?? (o.masterMaster || clusters ? 2 : DEFAULTS.hosts),
+    hosts: o.hosts ?? (o.masterMaster || o.clusters !== undefined ? 2 : DEFAULTS.hosts),
     masterMaster: o.masterMaster ?? false,
     mode,
     semiSync: o.semiSync ?? false,
@@ -41,7 +41,7 @@ export function resolveOptions(o: LabOptions): Resolved {
   if (mode === 'netns') net.parseSubnet(r.subnet);
   if (!Number.isInteger(r.basePort) || r.basePort < 1024 || r.basePort + 100 > 65535)
     throw new Error(`--base-port ${r.basePort}: expected 1024-65435 (the writer listens on base+100)`);
-  if (clusters !== 0) checkFleet(r);
+  if (o.clusters !== undefined) checkFleet(r);
   else if (mode === 'loopback' && r.basePort <= 3306 && r.basePort + r.hosts > 3306)
     throw new Error(
       `--base-port ${r.basePort}: the range would include 3306, where the machine's own MariaDB listens`,

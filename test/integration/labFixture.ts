@@ -133,3 +133,13 @@ export async function query(
 export async function slaveStatus(info: LabInfo, host: string): Promise<RowDataPacket | undefined> {
   return (await query(info, host, 'SHOW SLAVE STATUS'))[0];
 }
+
+/**
+ * One cluster of a fleet (`lab up --clusters`) as a LabInfo of its own: its writer, VIP and hosts,
+ * so appConnection and the other helpers above work on it.
+ */
+export function clusterInfo(info: LabInfo, name: string): LabInfo {
+  const c = info.clusters?.find((x) => x.name === name);
+  if (!c) throw new Error(`no cluster ${name} in the lab: ${info.clusters?.map((x) => x.name).join(', ')}`);
+  return { ...info, cluster: c.name, hosts: c.hosts, writer: c.writer, vip: c.vip, haproxy: c.haproxy };
+}

@@ -113,6 +113,17 @@ export const HostSchema = z.strictObject({
     .optional(),
   dataCenter: z.string().min(1).optional(),
   /**
+   * The physical machine or hypervisor the host runs on (default: its address): a drain of that
+   * machine moves the primaries it runs, and its hosts are never the candidates.
+   */
+  machine: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,252}$/,
+      'expected the name of the physical machine or hypervisor the host runs on, e.g. hv12 or hv12.example.com (letters, digits, "_", ".", ":" or "-")',
+    )
+    .optional(),
+  /**
    * @@log_bin_basename (e.g. /var/lib/mysql/mysql-bin): where emergency recovery's salvage reads the
    * binary log of this host when its mysqld died; absent, the one index file in service.datadir.
    */
@@ -226,9 +237,36 @@ export const PolicySchema = z.strictObject({
     .default({ enabled: false, intervalSeconds: 2, probes: 3 }),
 });
 
+/**
+ * Label names selectors test (domain/fleet/select.ts). "name" and "all" are the selector's own
+ * words (name=GLOB, all): a label so named could never be selected, so it is refused here.
+ */
+export const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9_./-]{0,61}[A-Za-z0-9])?$/;
+/** Label values: no "," "=" "!" "*" "?" or spaces, which the selector syntax uses. */
+export const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9_./:-]{0,61}[A-Za-z0-9])?$/;
+export const RESERVED_LABELS = ['name', 'all'];
+const labelName = z
+  .string()
+  .regex(
+    LABEL_NAME,
+    'expected a label name of letters, digits, "_", ".", "/" or "-", starting and ending with a letter or digit, at most 63 characters',
+  )
+  .refine((k) => !RESERVED_LABELS.includes(k), {
+    error:
+      'reserved: selectors write name=GLOB for the cluster name and "all" for every cluster; rename the label',
+  });
+const labelValue = z
+  .string({ error: 'expected a string: quote a number or true/false, e.g. tier: "1"' })
+  .regex(
+    LABEL_VALUE,
+    'expected a value of letters, digits, "_", ".", "/", ":" or "-", starting and ending with a letter or digit, at most 63 characters',
+  );
+
 export const ClusterSchema = z.strictObject({
   name,
   flavor: z.enum(FLAVORS),
+  /** What selectors choose clusters by (`--selector tier=gold,dc=eu`), e.g. { tier: gold, dc: eu }. */
+  labels: z.record(labelName, labelValue).optional(),
   hosts: z.array(HostSchema).min(2, 'a cluster needs at least 2 hosts (a primary and a replica)'),
   /** The primary when the inventory was written: a hint (runbooks move it); a mismatch is a warning. */
   primary: z.string().optional(),
@@ -379,17 +417,22 @@ const field = (v: unknown, k: string): unknown =>
  * Checks that span fields (unique names, references to hosts, SSH for VIPs). They read the raw
  * document so they are reported together with field errors, not only once those are fixed.
  */
-function crossCheck(doc: unknown): Problem[] {
+function crossCheck(doc: unknown, sources?: InventorySources): Problem[] {
   const problems: Problem[] = [];
-  const clusterNames = new Set<unknown>();
+  const clusterNames = new Map<unknown, number>();
   list(field(doc, 'clusters')).forEach((c, ci) => {
     const cname = field(c, 'name');
-    if (typeof cname === 'string' && clusterNames.has(cname))
+    const first = clusterNames.get(cname);
+    const firstFile = first === undefined ? undefined : sources?.clusters[first]?.file;
+    if (typeof cname === 'string' && first !== undefined)
       problems.push({
         path: ['clusters', ci, 'name'],
-        message: `duplicate cluster name "${cname}": names must be unique`,
+        message:
+          firstFile !== undefined && firstFile !== sources?.clusters[ci]?.file
+            ? `cluster "${cname}" is also defined in ${firstFile}: names must be unique across the inventory's files; rename or remove one`
+            : `duplicate cluster name "${cname}": names must be unique`,
       });
-    clusterNames.add(cname);
+    if (first === undefined) clusterNames.set(cname, ci);
     const hosts = list(field(c, 'hosts'));
     const hostNames = new Set<string>();
     const endpoints = new Map<string, unknown>();
@@ -481,12 +524,42 @@ export type ClusterSpec = Cluster;
 
 export type InventoryResult = { ok: true; inventory: Inventory } | { ok: false; problems: string[] };
 
-/** Validates a parsed YAML document and reports every problem at once, each with its path. */
-export function validateInventory(doc: unknown): InventoryResult {
+/**
+ * For an inventory written as a directory of files merged into one document: where each part
+ * came from, so a problem names the file and the path inside it.
+ */
+export interface InventorySources {
+  /** Per cluster of the merged document: its file and its index in that file's clusters. */
+  clusters: { file: string; index: number }[];
+  /** The file that holds the section; absent: none does. */
+  credentials?: string;
+  webhook?: string;
+  /** Every file read, for the message when no file holds the credentials. */
+  files: string[];
+}
+
+/** Where a path of the (merged) document was written: "file: path" for a directory. */
+function locator(sources?: InventorySources): (path: readonly PropertyKey[]) => string {
+  if (!sources) return formatPath;
+  return (path) => {
+    const [top, i, ...rest] = path;
+    const cluster = top === 'clusters' && typeof i === 'number' ? sources.clusters[i] : undefined;
+    if (cluster) return `${cluster.file}: ${formatPath(['clusters', cluster.index, ...rest])}`;
+    const file = top === 'credentials' || top === 'webhook' ? sources[top] : undefined;
+    return file ? `${file}: ${formatPath(path)}` : formatPath(path);
+  };
+}
+
+/**
+ * Validates a parsed YAML document and reports every problem at once, each with its path (and
+ * its file, given the sources of a merged directory).
+ */
+export function validateInventory(doc: unknown, sources?: InventorySources): InventoryResult {
   const r = InventorySchema.safeParse(doc, { reportInput: true });
+  const locate = locator(sources);
   const problems = [
-    ...(r.success ? [] : r.error.issues.map(formatIssue)),
-    ...[...crossCheck(doc), ...crossCheckWebhook(doc)].map((p) => `${formatPath(p.path)}: ${p.message}`),
+    ...(r.success ? [] : r.error.issues.map((i) => formatIssue(i, locate, sources))),
+    ...[...crossCheck(doc, sources), ...crossCheckWebhook(doc)].map((p) => `${locate(p.path)}: ${p.message}`),
   ];
   if (r.success && problems.length === 0) return { ok: true, inventory: r.data };
   return { ok: false, problems };
@@ -502,7 +575,7 @@ function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return 'a list';
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length}`;
   if (typeof v === 'object') return 'a mapping';
   return String(v);
 }
@@ -511,11 +584,20 @@ type Issue = z.core.$ZodIssue & { input?: unknown };
 
 const SECRET_FIELD = /password|privatekey|secret|token/i;
 
-function formatIssue(issue: Issue): string {
-  const where = formatPath(issue.path);
+function formatIssue(
+  issue: Issue,
+  locate: (path: readonly PropertyKey[]) => string,
+  sources?: InventorySources,
+): string {
+  const where = locate(issue.path);
   // Never echo what was written in a secret's place: the error output may be logged.
   if (SECRET_FIELD.test(String(issue.path[issue.path.length - 1] ?? ''))) return `${where}: ${issue.message}`;
+  if (sources && issue.path.length === 1 && issue.path[0] === 'credentials' && issue.input === undefined)
+    return `credentials: missing: give it in exactly one of the inventory's files (${sources.files.join(', ')})`;
   switch (issue.code) {
+    case 'invalid_key':
+      // The key itself is wrong (a label name): name it rather than put it in the path.
+      return `${locate(issue.path.slice(0, -1))}: key ${JSON.stringify(String(issue.path.at(-1)))}: ${issue.issues.map((i) => i.message).join('; ')}`;
     case 'unrecognized_keys':
       return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: remove or correct ${issue.keys.length > 1 ? 'them' : 'it'}`;
     case 'invalid_value':
@@ -535,9 +617,18 @@ function formatIssue(issue: Issue): string {
 
 export function findCluster(inv: Inventory, cluster: string): Cluster {
   const c = inv.clusters.find((x) => x.name === cluster);
-  if (!c)
+  if (!c) {
+    // A fleet's inventory has thousands: the first 20 say enough.
+    const names = inv.clusters.map((x) => x.name);
+    const more = names.length > 20 ? ` and ${names.length - 20} more` : '';
     throw new Error(
-      `unknown cluster "${cluster}": the inventory has ${inv.clusters.map((x) => x.name).join(', ')}`,
+      `unknown cluster "${cluster}": the inventory has ${names.slice(0, 20).join(', ')}${more}`,
     );
+  }
   return c;
+}
+
+/** The physical machine or hypervisor a host runs on: `machine:` when given, else its address. */
+export function machineOf(host: Host): string {
+  return host.machine ?? host.address;
 }

@@ -1,8 +1,7 @@
 // The receiver's own secrets (bearer token, HMAC secrets), resolved from the inventory's webhook
 // section on the receiver, as the worker resolves its own: the receiver needs no database secret.
-import { dirname, resolve } from 'node:path';
 import type { Webhook } from '../domain/inventory';
-import { secretByRef } from '../worker/secrets';
+import { inventoryBaseDir, secretByRef } from '../worker/secrets';
 
 export interface WebhookSecrets {
   token?: string;
@@ -17,7 +16,7 @@ export function resolveWebhookSecrets(
   inventoryPath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): WebhookSecrets {
-  const baseDir = dirname(resolve(inventoryPath));
+  const baseDir = inventoryBaseDir(inventoryPath);
   // The variables themselves, without a prototype: tokenEnv "constructor" must be a variable that
   // is not set, not Object's constructor (process.env inherits it) taken for a secret.
   const vars: NodeJS.ProcessEnv = Object.assign(Object.create(null), env);

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { resolve, dirname } from 'node:path';
 import type { Inventory } from '../domain/inventory';
 import type { Secrets, Account } from '../activities/deps';
+import { isDirectory } from './loadInventory';
 
 type Ref = { user: string; passwordEnv?: string; passwordFile?: string };
 
@@ -58,13 +59,21 @@ function account(ref: Ref, field: string, env: NodeJS.ProcessEnv, baseDir: strin
   return { user: ref.user, password };
 }
 
-/** @param inventoryPath relative secret file paths are resolved against the inventory's folder. */
+/**
+ * Where relative secret file paths are read from: the folder of the file that holds the section,
+ * the inventory file's, or in an inventory directory (not recursive) the directory itself.
+ */
+export function inventoryBaseDir(inventoryPath: string): string {
+  return isDirectory(inventoryPath) ? resolve(inventoryPath) : dirname(resolve(inventoryPath));
+}
+
+/** @param inventoryPath an inventory file or directory (relative secret files: inventoryBaseDir). */
 export function resolveSecrets(
   inv: Inventory,
   inventoryPath: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Secrets {
-  const baseDir = dirname(resolve(inventoryPath));
+  const baseDir = inventoryBaseDir(inventoryPath);
   const c = inv.credentials;
   const secrets: Secrets = {
     mysql: account(c.mysql, 'credentials.mysql', env, baseDir),

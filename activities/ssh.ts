@@ -2,11 +2,15 @@
 // and on it one persistent shell that runs commands one after the other (activities/sshShell.ts).
 // A new connection costs ~0.8 s here and an exec channel ~90 ms, so runbooks warm() the pool
 // before a critical section and every later command is written to an already running shell.
+// A worker serving many clusters keeps at most maxConnections open (activities/lru.ts): the least
+// recently used idle one is closed for a new host, and one unused for idleMs is closed anyway;
+// never one with a command running or a channel open.
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { Host } from '../domain/inventory';
 import { FailureType, nonRetryable, retryable } from './errors';
 import { fingerprint, hostKeyAlgorithms, parseHostKey, type PinnedKey } from './sshHostKey';
+import { limitFromEnv, LruMap, sweepEvery } from './lru';
 import { Bounded, Shell, ShellTimeout, type ShellOutput } from './sshShell';
 
 // Their former home; lab/ and the tests still import them from here.
@@ -47,8 +51,16 @@ export interface SshPoolOptions {
   /** Keepalives make a connection to a dead host fail instead of hanging forever. */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /** Hosts connected at once; default SUCCESSOVER_SSH_CONNECTIONS_MAX, else 64. */
+  maxConnections?: number;
+  /** A connection unused this long is closed; default SUCCESSOVER_SSH_IDLE_SECONDS, else 5 minutes. */
+  idleMs?: number;
+  /** Where those variables are read; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
+export const DEFAULT_MAX_SSH_CONNECTIONS = 64;
+export const DEFAULT_SSH_IDLE_SECONDS = 300;
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 
@@ -63,10 +75,29 @@ interface Conn {
 }
 
 export class SshPool {
-  private readonly conns = new Map<string, Conn>();
+  private readonly conns: LruMap<Conn>;
+  private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly opts: SshPoolOptions) {}
+  constructor(private readonly opts: SshPoolOptions) {
+    const env = opts.env ?? process.env;
+    const idleMs =
+      opts.idleMs ?? limitFromEnv(env, 'SUCCESSOVER_SSH_IDLE_SECONDS', DEFAULT_SSH_IDLE_SECONDS) * 1000;
+    this.conns = new LruMap<Conn>({
+      max:
+        opts.maxConnections ??
+        limitFromEnv(env, 'SUCCESSOVER_SSH_CONNECTIONS_MAX', DEFAULT_MAX_SSH_CONNECTIONS),
+      idleMs,
+      evict: (_key, conn) => void endClient(conn),
+    });
+    // Unref'd: an idle pool never keeps the process alive.
+    this.sweeper = setInterval(() => this.conns.sweep(), sweepEvery(idleMs)).unref();
+  }
+
+  /** Hosts with a connection open (or being opened) now. */
+  get size(): number {
+    return this.conns.size;
+  }
 
   /**
    * Opens (or checks) the connection and the shell of each host in parallel, so the next command
@@ -74,7 +105,17 @@ export class SshPool {
    */
   async warm(hosts: readonly Host[], timeoutMs = DEFAULT_EXEC_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    await Promise.all(hosts.map((h) => this.shell(h, deadline)));
+    await Promise.all(hosts.map((h) => this.using(h, () => this.shell(h, deadline))));
+  }
+
+  /** Runs fn with the host's connection counted in use: the bound and the idle close spare it. */
+  private async using<T>(host: Host, fn: () => Promise<T>): Promise<T> {
+    const done = this.conns.use(keyOf(host));
+    try {
+      return await fn();
+    } finally {
+      done();
+    }
   }
 
   /** True when a live, authenticated connection to this host is in the pool. */
@@ -94,7 +135,11 @@ export class SshPool {
     return this.connection(host);
   }
 
-  async exec(host: Host, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  exec(host: Host, command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return this.using(host, () => this.execNow(host, command, options));
+  }
+
+  private async execNow(host: Host, command: string, options: ExecOptions): Promise<ExecResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
     const deadline = Date.now() + timeoutMs;
     if (!options.ownChannel) {
@@ -121,7 +166,16 @@ export class SshPool {
     command: string,
     timeoutMs = DEFAULT_EXEC_TIMEOUT_MS,
   ): Promise<ClientChannel> {
-    return (await this.openExecChannel(host, command, Date.now() + timeoutMs)).channel;
+    // In use until the caller's channel closes: a stream may run for hours.
+    const done = this.conns.use(keyOf(host));
+    try {
+      const { channel } = await this.openExecChannel(host, command, Date.now() + timeoutMs);
+      channel.once('close', done);
+      return channel;
+    } catch (e) {
+      done();
+      throw e;
+    }
   }
 
   /**
@@ -213,9 +267,8 @@ export class SshPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.conns.values()];
-    this.conns.clear();
-    await Promise.all(all.map((c) => endClient(c)));
+    clearInterval(this.sweeper);
+    await Promise.all(this.conns.drain().map((c) => endClient(c)));
   }
 
   private collect(

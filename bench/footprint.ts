@@ -69,7 +69,10 @@ export async function runFootprintBench(o: FootprintOptions): Promise<FootprintS
           i < base.clusters.length ? base.clusters[i] : synthetic(base.clusters[0], i),
         );
         const inventory = join(work, `inventory-${n}.yaml`);
-        writeFileSync(inventory, stringify({ ...base, clusters }), { mode: 0o600 });
+        // No YAML aliases for the shared parts: the loader rightly refuses hundreds of them.
+        writeFileSync(inventory, stringify({ ...base, clusters }, { aliasDuplicateObjects: false }), {
+          mode: 0o600,
+        });
         const taskQueue = `footprint-${randomUUID()}`;
         const worker = await startWorkerProcess({
           inventory,

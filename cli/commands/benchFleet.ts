@@ -45,7 +45,7 @@ export function registerFleetBench(bench: Command): void {
         writeInterval: number;
         json?: boolean;
       }) => {
-        const { runFleetBench } = await import('../../bench/fleet');
+        const { runFleetBench } = require('../../bench/fleet') as typeof import('../../bench/fleet');
         const r = await runFleetBench({
           clusters: o.clusters,
           concurrency: o.concurrency,
@@ -82,7 +82,8 @@ export function registerFootprintBench(bench: Command): void {
     )
     .option('--json', 'print the samples as JSON')
     .action(async (o: { clusters: number[]; labClusters: number; json?: boolean }) => {
-      const { runFootprintBench } = await import('../../bench/footprint');
+      const { runFootprintBench } =
+        require('../../bench/footprint') as typeof import('../../bench/footprint');
       const r = await runFootprintBench({
         counts: o.clusters,
         labClusters: o.labClusters,

@@ -367,6 +367,8 @@ class KillLoop {
   private kills = 0;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Ends the pause between sweeps: stop() returns after a sweep in flight, not a whole interval. */
+  private wake: (() => void) | undefined;
   private conn: PoolConnection | undefined;
 
   constructor(
@@ -388,7 +390,14 @@ class KillLoop {
     await this.sweep(c); // the first sweep happens before the step counts as done
     this.running = (async () => {
       while (!this.stopped) {
-        await new Promise((r) => setTimeout(r, intervalMs));
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, intervalMs);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wake = undefined;
         if (!this.stopped) await this.sweep(c).catch(() => undefined);
       }
     })();
@@ -408,6 +417,7 @@ class KillLoop {
 
   async stop(): Promise<number> {
     this.stopped = true;
+    this.wake?.();
     await this.running;
     this.running = undefined;
     this.conn?.release();

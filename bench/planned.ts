@@ -55,6 +55,8 @@ export interface RunSample {
   criticalStartMs: number | null;
   /** Milliseconds of each critical-section step. */
   steps: Record<string, number>;
+  /** Every step of the run: when it started after the workflow's start was sent, and its length. */
+  timeline: { step: string; atMs: number; ms: number | null }[];
 }
 
 export interface PlannedBenchResult {
@@ -144,6 +146,7 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
         totalMs: 0,
         criticalStartMs: null,
         steps: {},
+        timeline: [],
       };
       let timeline: TimelineStep[] = [];
       try {
@@ -177,6 +180,11 @@ export async function runPlannedBench(o: PlannedBenchOptions): Promise<PlannedBe
       if (roStart !== undefined && catchUpEnd !== undefined) sample.criticalStartMs = roStart - catchUpEnd;
       for (const s of timeline)
         if (CRITICAL_STEPS.includes(s.step) && s.ms !== undefined) sample.steps[s.step] = s.ms;
+      sample.timeline = timeline.map((s) => ({
+        step: s.host ? `${s.step} ${s.host}` : s.step,
+        atMs: Date.parse(s.start) - t0,
+        ms: s.ms ?? null,
+      }));
       perRun.push(sample);
       log(
         sample.ok

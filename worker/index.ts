@@ -47,6 +47,20 @@ export interface SuccessoverWorker {
   shutdown(): void;
 }
 
+/** The SDK's default: what runbook activities keep whatever the detectors hold. */
+export const RUNBOOK_ACTIVITY_SLOTS = 100;
+
+/**
+ * Activity slots: a detector's watch holds one for minutes at a time (activities/watch.ts), so past
+ * 100 watched clusters a worker would give every slot to watches, and an emergency recovery's
+ * activities would wait behind them. One detector runs per cluster at most (its workflow id), and
+ * every watch may land on this worker: one slot per cluster on top of the runbooks' own. Counted
+ * from the inventory at start: clusters added later take runbook slots until a restart.
+ */
+export function activitySlots(inventory: Inventory): number {
+  return RUNBOOK_ACTIVITY_SLOTS + inventory.clusters.length;
+}
+
 export async function createWorker(opts: CreateWorkerOptions): Promise<SuccessoverWorker> {
   const log = opts.logger ?? workerLogger();
   const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
@@ -86,6 +100,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Successov
       activities,
       ...code,
       sinks: runMetricsSinks(),
+      maxConcurrentActivityTaskExecutions: activitySlots(inventory),
       // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout by default: a copy's bytes
       // and phase reached the UI (Pending Activities) every 12 s. Once a second is cheap and live.
       maxHeartbeatThrottleInterval: '1 second',

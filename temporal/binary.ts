@@ -6,7 +6,8 @@ import { delimiter, join, resolve } from 'node:path';
 export const REPO_ROOT = resolve(__dirname, '..');
 export const PROJECT_TEMPORAL = join(REPO_ROOT, '.tools', 'bin', 'temporal');
 
-function executable(path: string): boolean {
+/** The file exists and this process may run it. */
+export function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;

@@ -2,9 +2,9 @@
 // temporal-server, temporal-sql-tool and temporal-ui-server built into .tools/bin, the SQL schema
 // copied from the server's Go module into .tools/temporal-schema (so a start needs no network), and
 // Debian's PostgreSQL server binaries.
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './binary';
+import { executable, REPO_ROOT } from './binary';
 
 export const TOOLS_DIR = join(REPO_ROOT, '.tools');
 /** The server's own schema layout (schema/postgresql/v12/{temporal,visibility}/versioned/vX.Y). */
@@ -22,15 +22,6 @@ export interface Tools {
 }
 
 const SETUP = 'run `npm run setup` (as root), which builds and installs it';
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Debian's newest PostgreSQL server binaries (/usr/lib/postgresql/<major>/bin), 12 or later. */
 export function findPgBin(root = '/usr/lib/postgresql'): string | undefined {

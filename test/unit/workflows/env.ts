@@ -35,7 +35,8 @@ jest.setTimeout(60_000);
 
 let connections: Promise<{ client: Client; native: NativeConnection }> | undefined;
 
-function connect() {
+/** This test file's client and worker connections to the shared server, closed after its tests. */
+export function connect() {
   connections ??= (async () => {
     const address = workflowTestEnv('address');
     const [connection, native] = await Promise.all([

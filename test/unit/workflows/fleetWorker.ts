@@ -3,13 +3,14 @@
 // routed by its `cluster` to that cluster's FakeCluster. One worker per test, on its own task
 // queue: the fleet activities name no cluster, so tests cannot share a worker as env.ts's do.
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Worker, type InjectedSinks } from '@temporalio/worker';
+import { Worker, type InjectedSinks } from '@temporalio/worker';
 import { createFleetActivities } from '../../../activities/fleet';
 import type { Inventory } from '../../../domain/inventory';
 import type { RunMetricsSinks } from '../../../workflows/interceptors';
-import './env'; // the SDK's logger and the test timeout, as every workflow test file has them
+// The SDK's logger, the test timeout and the connections, as every workflow test file has them.
+import { connect } from './env';
 import { FakeCluster } from './fakeCluster';
 import { workflowTestEnv } from './sharedServer';
 
@@ -21,26 +22,6 @@ export interface FleetContext {
   /** The worker's fleet activity calls, in order (name and argument). */
   fleetCalls: { name: string; arg: unknown }[];
 }
-
-let connections: Promise<{ client: Client; native: NativeConnection }> | undefined;
-function connect() {
-  connections ??= (async () => {
-    const address = workflowTestEnv('address');
-    const [connection, native] = await Promise.all([
-      Connection.connect({ address }),
-      NativeConnection.connect({ address }),
-    ]);
-    return { client: new Client({ connection, namespace: workflowTestEnv('namespace') }), native };
-  })();
-  return connections;
-}
-
-afterAll(async () => {
-  const c = await connections;
-  connections = undefined;
-  await c?.client.connection.close();
-  await c?.native.close();
-});
 
 const noSinks: InjectedSinks<RunMetricsSinks> = {
   runMetrics: { started: { fn: () => undefined }, ended: { fn: () => undefined } },

@@ -73,6 +73,63 @@ describe('detector', () => {
     });
   });
 
+  test.concurrent(
+    'replicas that lost the primary too: the recovery starts at the first failure, asked for one probe',
+    async () => {
+      const fake = new FakeCluster();
+      fake.mocks.watchPrimary = ({ failures = 0 }) => ({
+        down: true as const,
+        confirmedByReplicas: true,
+        failures: failures + 1,
+        probes: [{ ok: false, at: new Date().toISOString(), error: 'ECONNREFUSED' }],
+        reason: 'the replicas lost it too',
+        evidence: [],
+      });
+      fake.mocks.startRecovery = () => ({ workflowId: 'recovery', runId: 'r-1', started: true });
+      await withWorker(fake, async (ctx) => {
+        const handle = await startDetector(ctx, { probes: 5 });
+        try {
+          await until('a recovery started', () => fake.called('startRecovery'));
+          const [started] = fake.callsOf('startRecovery');
+          expect(started.reason).toBe(
+            'detector: db1 failed a probe and its replicas lost it too (ECONNREFUSED)',
+          );
+          expect(started.probes).toBe(1);
+          expect(fake.callsOf('watchPrimary')).toHaveLength(1);
+        } finally {
+          await handle.terminate('test over');
+        }
+      });
+    },
+  );
+
+  test.concurrent('a primary that turns read-only is looked for again, then watched', async () => {
+    const fake = new FakeCluster();
+    let watches = 0;
+    fake.mocks.watchPrimary = async ({ host }) => {
+      // The first watch sees db1 demoted (a planned successover moved the role to db2).
+      if (watches++ === 0) {
+        fake.set('db1', { readOnly: true });
+        fake.set('db2', { readOnly: false, replication: null });
+        return { down: false as const, demoted: true, failures: 0 };
+      }
+      expect(host).toBe('db2');
+      await new Promise((r) => setTimeout(r, 50));
+      return { down: false as const, demoted: false, failures: 0 };
+    };
+    await withWorker(fake, async (ctx) => {
+      const handle = await startDetector(ctx);
+      try {
+        await until('db2 watched', () => fake.callsOf('watchPrimary').some((w) => w.host === 'db2'));
+        expect(fake.callsOf('watchPrimary')[0].host).toBe('db1');
+        expect(fake.callsOf('inspectCluster').length).toBe(2); // found db1, then db2
+        expect(fake.names('startRecovery')).toEqual([]);
+      } finally {
+        await handle.terminate('test over');
+      }
+    });
+  });
+
   test.concurrent('no single primary (two writers): it waits and probes nothing', async () => {
     const fake = new FakeCluster();
     fake.set('db2', { readOnly: false, replication: null });

@@ -4,24 +4,22 @@
 // writers: the per-cluster client gap of the fleet is compared with that. Run on the dev server and
 // on the PostgreSQL-backed server, one after the other, on the same lab.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { createConnection } from 'mysql2/promise';
 import { failureReason, startRunbook } from '../cli/runbooks';
 import { RUNBOOKS, type PlannedSuccessoverResult } from '../domain/runbook';
-import { labDown, labUp } from '../lab/index';
-import { parseSubnet, subnetInUse } from '../lab/net';
+import { labDown, labStatus, labUp } from '../lab/index';
 import type { LabCluster, LabInfo } from '../lab/types';
 import { freePort, startDevServer, stopDevServer } from '../temporal/devserver';
 import { startPostgresTemporal, stopPostgresTemporal } from '../temporal/postgres';
 import { fleetWorkflowId, workflowIdFor, type FleetResult } from '../workflows/api';
 import { fleet } from '../workflows/fleet';
 import { plannedSuccessover } from '../workflows/plannedSuccessover';
-import { sleep } from './harness';
+import { freeSubnet, lostThrough, sleep } from './harness';
 import { percentile, summarize, type Summary } from './stats';
-import { startWorkerProcess } from './workerProcess';
+import { cpuSeconds, memoryMb, startWorkerProcess } from './workerProcess';
 import { Writer } from './writer';
 
 export type FleetServer = 'dev' | 'postgres';
@@ -103,11 +101,14 @@ export async function runFleetBench(o: FleetBenchOptions): Promise<FleetBenchRes
     for (const server of o.servers) perServer.push(await benchOnServer(o, server, info, writers, log));
     let lost = 0;
     let acked = 0;
-    for (const c of clusters) {
+    const status = await labStatus({ dir: labDir });
+    for (const c of status.clusters) {
       const w = writers.get(c.name)!;
       await w.stop();
       acked += w.acked.length;
-      lost += (await lostOn(c, w)).length;
+      const primary = c.hosts.filter((h) => h.role === 'primary');
+      if (primary.length !== 1) throw new Error(`${c.name}: ${primary.length} primaries at the end`);
+      lost += (await lostThrough(info, primary[0].name, w)).length;
     }
     return {
       clusters: o.clusters,
@@ -272,41 +273,4 @@ function writerFor(info: LabInfo, c: LabCluster, intervalMs: number): Writer {
   return Writer.forLab({ ...info, writer: c.writer }, { intervalMs, connectTimeoutMs: 100 });
 }
 
-/** Acknowledged writes missing on the cluster's one writable host, read as root over its socket. */
-async function lostOn(c: LabCluster, w: Writer): Promise<number[]> {
-  for (const h of c.hosts) {
-    const conn = await createConnection({ socketPath: h.socket, user: 'root', connectTimeout: 2000 });
-    try {
-      const [rows] = await conn.query('SELECT @@global.read_only AS ro');
-      if (Number((rows as { ro: number }[])[0].ro) === 0) {
-        return await w.lost(conn);
-      }
-    } finally {
-      conn.destroy();
-    }
-  }
-  throw new Error(`${c.name}: no writable host to check the writes on`);
-}
-
-/** utime + stime of a process, in seconds (clock ticks are 1/100 s on Linux). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
-
 const round2 = (x: number) => Math.round(x * 100) / 100;
-
-async function freeSubnet(): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const cidr = `10.98.${1 + Math.floor(Math.random() * 250)}.0/24`;
-    if ((await subnetInUse(parseSubnet(cidr))).length === 0) return cidr;
-  }
-  throw new Error('no free 10.98.N.0/24 subnet found for the fleet lab');
-}

@@ -13,11 +13,11 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { parse, stringify } from 'yaml';
 import { labDown, labUp } from '../lab/index';
-import { parseSubnet, subnetInUse } from '../lab/net';
 import { freePort, startDevServer, stopDevServer } from '../temporal/devserver';
 import { topologyWorkflowId } from '../workflows/api';
 import { topology } from '../workflows/topology';
-import { startWorkerProcess } from './workerProcess';
+import { freeSubnet } from './harness';
+import { memoryMb, startWorkerProcess } from './workerProcess';
 
 export interface FootprintOptions {
   /** Configured clusters per measurement, e.g. [1, 20, 200]. */
@@ -133,11 +133,6 @@ function synthetic(model: Record<string, unknown>, i: number): Record<string, un
   };
 }
 
-function memoryMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
-
 /** Established TCP connections of a process (ss sees into its network namespace: the host's). */
 async function connectionsOf(pid: number, temporalPort: number): Promise<FootprintSample['connections']> {
   const { stdout } = await run('ss', ['-tnpH', 'state', 'established']);
@@ -152,12 +147,4 @@ async function connectionsOf(pid: number, temporalPort: number): Promise<Footpri
     else out.other++;
   }
   return out;
-}
-
-async function freeSubnet(): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const cidr = `10.96.${1 + Math.floor(Math.random() * 250)}.0/24`;
-    if ((await subnetInUse(parseSubnet(cidr))).length === 0) return cidr;
-  }
-  throw new Error('no free 10.96.N.0/24 subnet found for the footprint lab');
 }

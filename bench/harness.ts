@@ -160,7 +160,8 @@ export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) =>
   }
 }
 
-async function freeSubnet(): Promise<string> {
+/** A 10.99.N.0/24 no interface of this machine uses, for a lab of its own. */
+export async function freeSubnet(): Promise<string> {
   for (let i = 0; i < 50; i++) {
     const cidr = `10.99.${1 + Math.floor(Math.random() * 250)}.0/24`;
     if ((await subnetInUse(parseSubnet(cidr))).length === 0) return cidr;

@@ -120,72 +120,9 @@ temporal_ok() {
   [ -n "$server" ] && version_ge "$server" "$MIN_SERVER"
 }
 
-wait_for_other_build() {
-  local pids
-  while pids=$(pgrep -f "go install github.com/temporalio/cli" || true) && [ -n "$pids" ]; do
-    echo "[setup] temporal  another build is running (pid $(echo $pids | tr '\n' ' ')); waiting for it"
-    sleep 15
-  done
-}
-
-build_temporal() {
-  local attempt log
-  log=$(mktemp)
-  for attempt in 1 2; do
-    echo "[setup] temporal  building $TEMPORAL_CLI_VERSION into .tools/bin (attempt $attempt, takes 2-3 min)"
-    # A module download once stalled for minutes without an error: bound it and report progress.
-    CGO_ENABLED=0 GOBIN="$TOOLS_BIN" timeout 600 \
-      go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" >"$log" 2>&1 &
-    local pid=$! start=$SECONDS
-    while kill -0 "$pid" 2>/dev/null; do
-      sleep 15
-      kill -0 "$pid" 2>/dev/null || break
-      echo "[setup] temporal  ... $((SECONDS - start))s: $(tail -n1 "$log" | cut -c1-100)"
-    done
-    if wait "$pid" && temporal_ok "$TOOLS_BIN/temporal"; then
-      rm -f "$log"
-      return 0
-    fi
-    echo "[setup] temporal  attempt $attempt failed:" >&2
-    tail -n 20 "$log" >&2
-  done
-  rm -f "$log"
-  return 1
-}
-
-mkdir -p "$TOOLS_BIN"
-if [ -x "$TOOLS_BIN/temporal" ] && temporal_ok "$TOOLS_BIN/temporal"; then
-  done_part temporal "$TEMPORAL_VERSION in .tools/bin, skipped"
-else
-  wait_for_other_build
-  path_temporal=$(PATH="${PATH//$TOOLS_BIN:/}" command -v temporal || true)
-  if [ -x "$TOOLS_BIN/temporal" ] && temporal_ok "$TOOLS_BIN/temporal"; then
-    done_part temporal "$("$TOOLS_BIN/temporal" --version) in .tools/bin (built by the other run)"
-  elif [ -n "$path_temporal" ] && temporal_ok "$path_temporal"; then
-    ln -sf "$path_temporal" "$TOOLS_BIN/temporal"
-    done_part temporal "using $path_temporal ($("$path_temporal" --version)), linked into .tools/bin"
-  elif ! command -v go >/dev/null; then
-    missing+=("Go >= $MIN_GO to build the Temporal CLI (https://go.dev/dl/), or a temporal CLI >= v$MIN_CLI on PATH")
-  elif ! version_ge "$(go env GOVERSION | sed 's/^go//')" "$MIN_GO"; then
-    missing+=("Go >= $MIN_GO to build the Temporal CLI (found $(go env GOVERSION))")
-  elif rm -f "$TOOLS_BIN/temporal" && build_temporal; then
-    done_part temporal "built $("$TOOLS_BIN/temporal" --version)"
-  else
-    echo "[setup] temporal  build failed twice; see the output above" >&2
-    exit 1
-  fi
-fi
-
-# --- the production-like Temporal: server, schema tool, UI server, schema, PostgreSQL ----------
-# `successover temporal start --persistence postgres` (temporal/postgres.ts) runs these.
-part
-# version_line BINARY: what the binary says of its version ("temporal version 1.29.1").
-version_line() { "$1" --version 2>/dev/null | head -n1; }
-# go_tool_ok NAME VERSION: .tools/bin/NAME reports VERSION (without the v).
-go_tool_ok() { [ -x "$TOOLS_BIN/$1" ] && grep -qE "version v?${2//./\\.}\$" <<<"$(version_line "$TOOLS_BIN/$1")"; }
-
 # build_go_tool NAME PACKAGE@VERSION MINUTES: `go install` names the binary after the package's
-# last path element ("server", "sql"), so it builds into a scratch dir and moves it to NAME.
+# last path element ("temporal", "server", "sql"), so it builds into a scratch dir and moves it
+# to NAME. Up to two attempts.
 build_go_tool() {
   local name=$1 pkg=$2 took=$3 attempt stage pid start
   stage=$(mktemp -d)
@@ -218,6 +155,39 @@ wait_for_other_go_build() {
     sleep 15
   done
 }
+
+mkdir -p "$TOOLS_BIN"
+if [ -x "$TOOLS_BIN/temporal" ] && temporal_ok "$TOOLS_BIN/temporal"; then
+  done_part temporal "$TEMPORAL_VERSION in .tools/bin, skipped"
+else
+  wait_for_other_go_build github.com/temporalio/cli temporal
+  path_temporal=$(PATH="${PATH//$TOOLS_BIN:/}" command -v temporal || true)
+  if [ -x "$TOOLS_BIN/temporal" ] && temporal_ok "$TOOLS_BIN/temporal"; then
+    done_part temporal "$("$TOOLS_BIN/temporal" --version) in .tools/bin (built by the other run)"
+  elif [ -n "$path_temporal" ] && temporal_ok "$path_temporal"; then
+    ln -sf "$path_temporal" "$TOOLS_BIN/temporal"
+    done_part temporal "using $path_temporal ($("$path_temporal" --version)), linked into .tools/bin"
+  elif ! command -v go >/dev/null; then
+    missing+=("Go >= $MIN_GO to build the Temporal CLI (https://go.dev/dl/), or a temporal CLI >= v$MIN_CLI on PATH")
+  elif ! version_ge "$(go env GOVERSION | sed 's/^go//')" "$MIN_GO"; then
+    missing+=("Go >= $MIN_GO to build the Temporal CLI (found $(go env GOVERSION))")
+  elif rm -f "$TOOLS_BIN/temporal" &&
+    build_go_tool temporal "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" "2-3 min" &&
+    temporal_ok "$TOOLS_BIN/temporal"; then
+    done_part temporal "built $("$TOOLS_BIN/temporal" --version)"
+  else
+    echo "[setup] temporal  build failed twice; see the output above" >&2
+    exit 1
+  fi
+fi
+
+# --- the production-like Temporal: server, schema tool, UI server, schema, PostgreSQL ----------
+# `successover temporal start --persistence postgres` (temporal/postgres.ts) runs these.
+part
+# version_line BINARY: what the binary says of its version ("temporal version 1.29.1").
+version_line() { "$1" --version 2>/dev/null | head -n1; }
+# go_tool_ok NAME VERSION: .tools/bin/NAME reports VERSION (without the v).
+go_tool_ok() { [ -x "$TOOLS_BIN/$1" ] && grep -qE "version v?${2//./\\.}\$" <<<"$(version_line "$TOOLS_BIN/$1")"; }
 
 # NAME PACKAGE VERSION MINUTES: the server and its schema tool come from the server's module at
 # the version the CLI embeds; the UI server at the version the CLI v1.5.1 embeds (its go.mod).

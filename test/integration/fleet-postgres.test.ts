@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createConnection } from 'mysql2/promise';
+import { freeSubnet, lostThrough } from '../../bench/harness';
 import { Writer } from '../../bench/writer';
 import { labDown, labUp } from '../../lab/index';
-import { parseSubnet, subnetInUse } from '../../lab/net';
 import type { LabCluster, LabInfo } from '../../lab/types';
 import { freePort } from '../../temporal/devserver';
 import { startPostgresTemporal, stopPostgresTemporal } from '../../temporal/postgres';
@@ -106,7 +106,7 @@ test('a worker SIGKILLed mid-fleet: the other finishes every cluster, no write l
     for (const [i, w] of writers.entries()) {
       await w.stop();
       expect(w.acked.length).toBeGreaterThan(100);
-      expect(await lostOn(clusters[i], w)).toEqual([]);
+      expect(await lostThrough(info, `${clusters[i].name}/db2`, w)).toEqual([]);
     }
   } finally {
     await connection.close();
@@ -126,22 +126,4 @@ async function writableHosts(c: LabCluster): Promise<string[]> {
     }
   }
   return out;
-}
-
-async function lostOn(c: LabCluster, w: Writer): Promise<number[]> {
-  const primary = c.hosts.find((h) => h.name.endsWith('/db2'))!;
-  const conn = await createConnection({ socketPath: primary.socket, user: 'root', connectTimeout: 2000 });
-  try {
-    return await w.lost(conn);
-  } finally {
-    conn.destroy();
-  }
-}
-
-async function freeSubnet(): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const cidr = `10.97.${1 + Math.floor(Math.random() * 250)}.0/24`;
-    if ((await subnetInUse(parseSubnet(cidr))).length === 0) return cidr;
-  }
-  throw new Error('no free 10.97.N.0/24 subnet found for the fleet lab');
 }

@@ -282,8 +282,8 @@ export class SshPool {
     return new Promise((resolve, reject) => {
       const out = new Bounded(maxOutputBytes);
       const err = new Bounded(maxOutputBytes);
-      let code: number | null = null;
-      let signal: string | null = null;
+      let code: number | null = exits.get(channel)?.code ?? null;
+      let signal: string | null = exits.get(channel)?.signal ?? null;
       // Both streams are always read to the end: an unread stream fills its window and stalls the command.
       channel.on('data', (d: Buffer) => out.push(d));
       channel.stderr.on('data', (d: Buffer) => err.push(d));
@@ -477,6 +477,13 @@ function classifySshError(host: Host, e: unknown): ApplicationFailure {
   return retryable(FailureType.Unreachable, `${where}: ${err.message ?? String(e)}`, asError(e));
 }
 
+/**
+ * A command's exit, recorded from the moment its channel opens: a quick command's exit-status can
+ * arrive in the same read as the channel's confirmation, and ssh2 emits it then, before any code
+ * awaiting the channel could listen (the exit was lost, and the command looked cut off).
+ */
+const exits = new WeakMap<ClientChannel, { code: number | null; signal: string | null }>();
+
 function openExec(client: Client, command: string, timeoutMs: number): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
@@ -486,8 +493,11 @@ function openExec(client: Client, command: string, timeoutMs: number): Promise<C
     try {
       client.exec(command, (err, channel) => {
         clearTimeout(timer);
-        if (err) reject(err);
-        else resolve(channel);
+        if (err) return reject(err);
+        channel.once('exit', (c: number | null, sig?: string) =>
+          exits.set(channel, { code: typeof c === 'number' ? c : null, signal: sig ?? null }),
+        );
+        resolve(channel);
       });
     } catch (e) {
       clearTimeout(timer);

@@ -4,6 +4,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+// A workflow change goes through changed() of workflows/patches.ts, which lists every patch with its
+// date and reason: patched() and deprecatePatch() are called nowhere else.
+const WORKFLOW_PATCH_IMPORTS = [
+  {
+    name: '@temporalio/workflow',
+    importNames: ['patched', 'deprecatePatch'],
+    message: 'use changed() from workflows/patches.ts, and list the patch there with its date and reason',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.tools/', '.data/', '.lab/', 'coverage/', 'dist/'] },
   js.configs.recommended,
@@ -24,6 +34,7 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
+          paths: WORKFLOW_PATCH_IMPORTS,
           patterns: [
             {
               group: [
@@ -45,6 +56,19 @@ export default tseslint.config(
       'no-restricted-globals': [
         'error',
         { name: 'setTimeout', message: 'use sleep() from @temporalio/workflow' },
+      ],
+    },
+  },
+  {
+    files: ['workflows/patches.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['fs', 'node:*', '../activities/*'], message: 'workflow code must not do I/O' },
+          ],
+        },
       ],
     },
   },

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { REPO_ROOT } from '../temporal/binary';
 import { setTemporalFlags } from '../temporal/connection';
+import { packageVersion } from '../worker/version';
 
 type Register = (program: Command) => void;
 
@@ -132,6 +133,7 @@ export function buildProgram(args?: string[]): Command {
   const program = new Command()
     .name('successover')
     .description('MySQL/MariaDB high-availability runbooks as durable Temporal workflows')
+    .version(packageVersion(), '-V, --version', 'the release of this checkout (CHANGELOG.md)')
     .option(
       '--address <host:port>',
       "Temporal server (default: TEMPORAL_ADDRESS, the lab's when `lab up` runs one, else localhost:7233)",

@@ -6,6 +6,7 @@ import { connectClient, connectWorker, describeSource } from '../temporal/connec
 import { ensureDetectors } from '../triggers/detectors';
 import { createWorker, DEFAULT_TASK_QUEUE } from './index';
 import { installRuntime, workerLogger } from './logging';
+import { packageVersion } from './version';
 
 export interface WorkerMainOptions {
   inventoryPath: string;
@@ -63,6 +64,7 @@ export async function runWorkerMain(opts: WorkerMainOptions): Promise<void> {
     });
     log.info(
       {
+        release: packageVersion(),
         address,
         addressFrom: describeSource(source),
         namespace,

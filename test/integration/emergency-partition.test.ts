@@ -70,14 +70,28 @@ describe('emergency recovery: partition and detector', () => {
     writer = undefined;
   });
 
-  test('the detector starts the recovery of a crashed primary by itself', async () => {
+  test('the detector starts the recovery of a crashed primary by itself, after continuing as new', async () => {
     await withWorker(lab.info.inventory, async ({ client, taskQueue }) => {
+      // Short watches and a low history bound: the detector hands over to a new run within seconds.
       const watching = await client.workflow.start(detector, {
         taskQueue,
         workflowId: detectorId('lab'),
-        args: [{ cluster: 'lab', intervalSeconds: 0.5, probes: 3, cooldownSeconds: 5 }],
+        args: [
+          {
+            cluster: 'lab',
+            intervalSeconds: 0.5,
+            probes: 3,
+            cooldownSeconds: 5,
+            watchSeconds: 1,
+            continueAsNewAfterEvents: 20,
+          },
+        ],
       });
       try {
+        const current = client.workflow.getHandle(detectorId('lab'));
+        for (let i = 0; i < 100 && (await current.describe()).runId === watching.firstExecutionRunId; i++)
+          await new Promise((r) => setTimeout(r, 200));
+        expect((await current.describe()).runId).not.toBe(watching.firstExecutionRunId);
         await new Promise((r) => setTimeout(r, 1500));
         const killedAt = Date.now();
         await labKill(newPrimary, { dir: lab.dir });

@@ -1,7 +1,8 @@
 // Issue 19 on a production-like Temporal: a planned fleet over three lab clusters on the
 // PostgreSQL-backed server, two worker processes polling one task queue, one SIGKILLed while the
 // fleet runs. The other finishes it: every cluster switched, each under its own writer with no
-// acknowledged write lost, and never two writable nodes in a cluster at the end.
+// acknowledged write lost, and never two writable nodes in a cluster at the end. Then a drain of
+// machine m2, which now holds every primary, moves them all back to db1.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,9 @@ import { labDown, labUp } from '../../lab/index';
 import type { LabCluster, LabInfo } from '../../lab/types';
 import { freePort } from '../../temporal/devserver';
 import { startPostgresTemporal, stopPostgresTemporal } from '../../temporal/postgres';
-import { fleet } from '../../workflows';
-import { fleetProgressQuery, fleetWorkflowId } from '../../workflows/api';
+import { drainHost, fleet } from '../../workflows';
+import { drainWorkflowId, fleetProgressQuery, fleetWorkflowId } from '../../workflows/api';
+import { recordHistories, rememberSecrets } from '../replay/record';
 import { testEnv } from './testEnv';
 import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from './workerProcess';
 
@@ -23,6 +25,7 @@ import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from './w
 const pgDir = mkdtempSync(join(tmpdir(), 'successover-test-temporal-pg-fleet-'));
 const labDir = mkdtempSync(join(tmpdir(), 'sofleet-test-'));
 let address = '';
+const started = new Date();
 let lab: LabInfo | undefined;
 const writers: Writer[] = [];
 
@@ -47,12 +50,14 @@ beforeAll(async () => {
   ]);
   address = server.address;
   lab = info;
+  rememberSecrets([...Object.values(info.secrets), info.app.passwordFile]);
 }, 300_000);
 
 afterAll(async () => {
   await Promise.allSettled(writers.map((w) => w.stop()));
   await stopWorkerProcesses();
   try {
+    if (address) await recorded();
     await labDown({ dir: labDir });
   } finally {
     rmSync(labDir, { recursive: true, force: true });
@@ -112,6 +117,44 @@ test('a worker SIGKILLed mid-fleet: the other finishes every cluster, no write l
     await connection.close();
   }
 }, 600_000);
+
+test('drain-host m2: every primary moves off the machine the fleet moved them to', async () => {
+  const info = lab!;
+  const clusters = info.clusters!;
+  const taskQueue = `drain-pg-${randomUUID()}`;
+  await startWorkerProcess({
+    inventory: info.inventory,
+    taskQueue,
+    address,
+    namespace: 'default',
+    bundle: testEnv('bundle'),
+    logFile: join(pgDir, 'worker-drain.log'),
+  });
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection, namespace: 'default' });
+    const r = await client.workflow.execute(drainHost, {
+      workflowId: drainWorkflowId('m2'),
+      taskQueue,
+      args: [{ machine: 'm2', concurrency: 3 }],
+    });
+    expect(r).toMatchObject({ ok: true, ended: 'completed' });
+    expect(r.counts).toMatchObject({ done: 3, failed: 0, refused: 0 });
+    for (const c of clusters) expect(await writableHosts(c)).toEqual(['db1']);
+  } finally {
+    await connection.close();
+  }
+}, 300_000);
+
+/** The runs on this file's own server, when recording the replay suite's histories. */
+async function recorded(): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await recordHistories(new Client({ connection, namespace: 'default' }), started, __filename);
+  } finally {
+    await connection.close();
+  }
+}
 
 /** The cluster's hosts with read_only off, by their inventory name, read as root over the socket. */
 async function writableHosts(c: LabCluster): Promise<string[]> {

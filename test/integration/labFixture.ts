@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { labDown, labUp, type LabInfo, type LabOptions } from '../../lab/index';
 import { parseSubnet, subnetInUse } from '../../lab/net';
+import { rememberSecrets } from '../replay/record';
 
 export interface LabFixture {
   info: LabInfo;
@@ -77,6 +78,7 @@ export async function startLab(opts: LabOptions = {}): Promise<LabFixture> {
     throw e;
   }
   const upMs = Date.now() - t0;
+  rememberSecrets([...Object.values(info.secrets), info.app.passwordFile]);
   let done = false;
   return {
     info,

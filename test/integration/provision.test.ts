@@ -334,6 +334,27 @@ describe('provision-replica on the netns lab', () => {
     );
   });
 
+  test('a physical copy through the workflow: db4 wiped and provisioned again with mariadb-backup, checksums equal', async () => {
+    await onDb4('STOP SLAVE');
+    await onDb4('RESET SLAVE ALL');
+    const client = await testClient();
+    const taskQueue = `provision-${randomUUID()}`;
+    await startWorkerProcess(workerOptions(taskQueue));
+    const errorsBefore = writer?.errors ?? 0;
+    const r = await (
+      await start(client, taskQueue, { host: 'db4', method: 'physical', wipe: true })
+    ).result();
+    expect(r).toMatchObject({ ok: true, host: 'db4', primary: 'db1', method: 'physical', rows: null });
+    expect(r.phases.map((p) => p.name)).toEqual(expect.arrayContaining(['stream', 'prepare']));
+    expect(r.checksum).toMatchObject({ reference: r.donor, equal: true });
+    await expectReplicaOfDb1();
+    await expectBigEqual();
+    expect(writer?.errors).toBe(errorsBefore);
+    console.log(
+      `physical: db4 from ${r.donor}: ${r.bytes} bytes in ${r.copyMs} ms (${r.phases.map((p) => `${p.name} ${p.ms}`).join(', ')}), catch-up ${r.catchUpMs} ms`,
+    );
+  });
+
   test('a host given in the input (newHost): checked, written to the worker inventory, taken out on a refusal, then provisioned', async () => {
     const client = await testClient();
     const taskQueue = `provision-${randomUUID()}`;

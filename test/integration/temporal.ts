@@ -5,6 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { createWorker, type SuccessoverWorker } from '../../worker/index';
 import { fenceWatchId } from '../../workflows/api';
+import { recordHistories } from '../replay/record';
 import { testEnv } from './testEnv';
 
 let client: Promise<Client> | undefined;
@@ -23,7 +24,11 @@ function workerConnection(): Promise<NativeConnection> {
   return nativeConnection;
 }
 
+// When recording the replay suite's histories (scripts/record-histories.sh): this file's runs.
+const fileStarted = new Date();
+
 afterAll(async () => {
+  if (client) await recordHistories(await client, fileStarted, expect.getState().testPath ?? 'unknown');
   await (await client)?.connection.close();
   await (await nativeConnection)?.close();
   client = nativeConnection = undefined;

@@ -1,0 +1,46 @@
+// Every change to a workflow's commands, listed once (README "Upgrading the workers").
+//
+// Temporal replays a run's history on whatever worker picks it up next: after a worker upgrade,
+// code that issues a different command (an activity, timer, child, signal, search-attribute upsert
+// or local activity added, removed or moved) than the history recorded stops that run with a
+// non-determinism error. So such a change ships one of two ways:
+//   1. behind `changed(id)` below, with the id listed here: runs that reached this point before
+//      the change keep the old commands, every later run takes the new ones; or
+//   2. with a release that records the replay suite's histories again (scripts/record-histories.sh),
+//      when the change may wait for a release and its note tells operators to let open runs end.
+// The replay suite (test/unit/workflows/replay.test.ts) fails on a change made neither way.
+//
+// A patch's life: added as `changed(id)`; once no run older than the patch can exist (the
+// namespace's retention after the release that dropped the old branch), marked `deprecated` with
+// the old branch deleted from the code (deprecatePatch keeps the marker for runs recorded with
+// it); a release later, removed from this list and from the code. Ids are never reused.
+import { deprecatePatch, patched } from '@temporalio/workflow';
+
+export interface Patch {
+  /** When the change was made (YYYY-MM-DD). */
+  date: string;
+  /** The workflow functions whose commands change. */
+  workflows: string[];
+  /** What changes, and why it could not wait for a release. */
+  reason: string;
+  /** The old branch is gone from the code; the marker stays for histories that have it. */
+  deprecated?: string;
+}
+
+/** None yet: release 0.2.0 recorded the histories its workflows are checked against. */
+export const PATCHES = {} as const satisfies Record<string, Patch>;
+
+export type PatchId = keyof typeof PATCHES;
+
+/**
+ * Whether this run takes the changed commands: always for runs started on a worker that has the
+ * patch, never for runs that passed this point on an older worker.
+ */
+export function changed(id: PatchId): boolean {
+  const patch: Patch = PATCHES[id];
+  if (patch.deprecated) {
+    deprecatePatch(id);
+    return true;
+  }
+  return patched(id);
+}

@@ -12,7 +12,7 @@ export const runsStarted = new Counter({
   registers: [registry],
 });
 
-/** outcome: completed, failed, refused (before any change), cancelled. */
+/** outcome: completed, failed, refused (before any change), preempted (stepped aside for a recovery), cancelled. */
 export const runsEnded = new Counter({
   name: 'successover_runs_ended_total',
   help: 'Runbook runs that ended on this worker, by runbook, cluster and outcome.',

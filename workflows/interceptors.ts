@@ -22,7 +22,7 @@ import { rejoin } from './rejoin';
 import { typedFailure } from './scaffold';
 import { topology } from './topology';
 
-export type RunOutcome = 'completed' | 'failed' | 'refused' | 'cancelled';
+export type RunOutcome = 'completed' | 'failed' | 'refused' | 'preempted' | 'cancelled';
 
 export interface RunLabels {
   runbook: RunbookName;
@@ -123,6 +123,8 @@ function durationsOf(result: unknown): RunDurations {
  */
 function outcomeOf(e: unknown): RunOutcome | undefined {
   if (e instanceof ApplicationFailure && e.type === FailureType.Refused) return 'refused';
+  // Stepped aside for an emergency recovery, the cluster as it was: no failure to page anyone for.
+  if (e instanceof ApplicationFailure && e.type === FailureType.Preempted) return 'preempted';
   if (e instanceof CancelledFailure) return 'cancelled';
   if (e instanceof TemporalFailure) return 'failed';
   return undefined;

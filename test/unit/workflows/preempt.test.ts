@@ -83,7 +83,7 @@ describe('emergency recovery and the runbook holding the lock', () => {
         expect(fake.names('runCriticalSection', 'compensateCriticalSection')).toEqual([]);
         expect(ctx.runs.filter((x) => x.event === 'ended').map((x) => [x.runbook, x.outcome])).toEqual(
           expect.arrayContaining([
-            [RUNBOOKS.planned, 'failed'],
+            [RUNBOOKS.planned, 'preempted'],
             [RUNBOOKS.emergency, 'completed'],
           ]),
         );

@@ -57,8 +57,8 @@ afterAll(async () => {
   await Promise.allSettled(writers.map((w) => w.stop()));
   await stopWorkerProcesses();
   try {
-    if (address) await recorded();
-    await labDown({ dir: labDir });
+    // Recording (when asked) must not keep the lab up if it fails.
+    await (address ? recorded() : Promise.resolve()).finally(() => labDown({ dir: labDir }));
   } finally {
     rmSync(labDir, { recursive: true, force: true });
     await stopPostgresTemporal(pgDir, { purge: true });

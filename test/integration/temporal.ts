@@ -28,10 +28,13 @@ function workerConnection(): Promise<NativeConnection> {
 const fileStarted = new Date();
 
 afterAll(async () => {
-  if (client) await recordHistories(await client, fileStarted, expect.getState().testPath ?? 'unknown');
-  await (await client)?.connection.close();
-  await (await nativeConnection)?.close();
-  client = nativeConnection = undefined;
+  try {
+    if (client) await recordHistories(await client, fileStarted, expect.getState().testPath ?? 'unknown');
+  } finally {
+    await (await client)?.connection.close();
+    await (await nativeConnection)?.close();
+    client = nativeConnection = undefined;
+  }
 });
 
 export interface WithWorkerContext {

@@ -41,8 +41,12 @@ export function branchOf(workflowType: string, history: History): string {
       ? completedLabel(workflowType, result as Record<string, unknown>, events)
       : 'completed';
   }
-  if (last?.workflowExecutionFailedEventAttributes)
-    return `failed-${last.workflowExecutionFailedEventAttributes.failure?.applicationFailureInfo?.type || 'unknown'}`;
+  if (last?.workflowExecutionFailedEventAttributes) {
+    // The run's failure, or the first typed one it wraps (an activity's, a child's).
+    let f = last.workflowExecutionFailedEventAttributes.failure;
+    while (f && !f.applicationFailureInfo?.type && f.cause) f = f.cause;
+    return `failed-${f?.applicationFailureInfo?.type || 'untyped'}`;
+  }
   if (last?.workflowExecutionContinuedAsNewEventAttributes) return 'continued-as-new';
   if (last?.workflowExecutionTerminatedEventAttributes) return 'terminated';
   if (last?.workflowExecutionCanceledEventAttributes) return 'canceled';

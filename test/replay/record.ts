@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { branchOf } from './classify';
 import { RECORD_ENV, type RecordedHistory } from './histories';
+import { historyToJson } from './protoJson';
 
 /** Runs kept per workflow type and branch in one release: enough variety, a small repository. */
 const KEEP_PER_BRANCH = 2;
@@ -59,7 +59,8 @@ export async function recordHistories(client: Client, since: Date, testPath: str
     const branch = branchOf(run.type, history);
     const n = kept(dir, run.type, branch);
     if (n >= KEEP_PER_BRANCH) continue;
-    const json = historyToJSON(history);
+    const recorded = historyToJson(history);
+    const json = JSON.stringify(recorded);
     const leaked = [...secrets].find((s) => json.includes(s));
     if (leaked)
       throw new Error(
@@ -72,7 +73,7 @@ export async function recordHistories(client: Client, since: Date, testPath: str
       workflowId: run.workflowId,
       runId: run.runId,
       source,
-      history: JSON.parse(json),
+      history: recorded,
     };
     writeFileSync(join(dir, `${run.type}.${branch}.${n + 1}.json`), `${JSON.stringify(file)}\n`);
   }

@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { branchOf } from './classify';
 import { RECORD_ENV, type RecordedHistory } from './histories';
 import { historyToJson } from './protoJson';
+import { packageVersion } from '../../worker/version';
 
 /** Runs kept per workflow type and branch in one release: enough variety, a small repository. */
 const KEEP_PER_BRANCH = 2;
@@ -25,13 +26,6 @@ export function rememberSecrets(files: (string | null)[]): void {
       for (const line of value.split('\n'))
         if (line.length >= 16 && !line.startsWith('-----')) secrets.add(line);
     }
-}
-
-function release(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }
 
 function kept(dir: string, workflowType: string, branch: string): number {
@@ -67,7 +61,7 @@ export async function recordHistories(client: Client, since: Date, testPath: str
         `${run.workflowId} (${run.type}) holds a secret of the lab: not recorded, fix the leak first`,
       );
     const file: RecordedHistory = {
-      release: release(),
+      release: packageVersion(),
       workflowType: run.type,
       branch,
       workflowId: run.workflowId,

@@ -228,6 +228,12 @@ export const PolicySchema = z.strictObject({
   deny: z.array(z.string()).default([]),
   /** A STONITH command run on the worker to fence a dead primary; SUCCESSOVER_HOST etc. are set. */
   fenceCommand: z.array(z.string()).min(1).optional(),
+  /**
+   * Emergency recovery started by an alert (the webhook receiver): the worker's probes of the
+   * primary that must fail. The alert is a witness already, and every reachable replica must
+   * agree as well; a recovery started any other way asks `detector.probes`.
+   */
+  alertProbes: z.number().int().min(1).max(100).default(1),
   detector: z
     .strictObject({
       enabled: z.boolean().default(false),

@@ -265,6 +265,7 @@ export function planRecoveries(alerts: Alert[], ctx: PlanContext): Plan {
       cluster: cluster.name,
       ...(primary !== undefined ? { primary } : {}),
       reason: cut(reasonOf(first, ctx.system) + others, 2000),
+      probes: cluster.policy.alertProbes,
       source: {
         kind: 'webhook',
         system: ctx.system,

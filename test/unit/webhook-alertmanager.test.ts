@@ -34,6 +34,7 @@ describe('Alertmanager: alerts that start a recovery', () => {
     expect(input).toEqual({
       cluster: 'main',
       primary: 'db1',
+      probes: 1,
       reason:
         'alertmanager alert MySQLPrimaryDown firing since 2025-06-01T10:00:00.000Z: primary of main does not answer',
       source: {
@@ -101,6 +102,8 @@ describe('Alertmanager: alerts that start a recovery', () => {
       ignored: 'MySQLPrimaryDown is resolved',
     });
     expect(r.calls.map((c) => c.cluster)).toEqual(['main', 'reporting']);
+    // Each cluster's policy.alertProbes: the worker's failed probes its recovery asks for.
+    expect(r.calls.map((c) => c.probes)).toEqual([1, 3]);
   });
 
   test('two alerts of one cluster start one run, the second one named in the reason', async () => {

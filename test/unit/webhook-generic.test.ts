@@ -37,6 +37,7 @@ describe('generic route', () => {
       {
         cluster: 'main',
         primary: 'db3',
+        probes: 1,
         reason: 'Orchestrator: DeadMaster on db3:3306',
         source: {
           kind: 'webhook',

@@ -167,6 +167,7 @@ describe('PagerDuty', () => {
     expect(r.calls).toEqual([
       {
         cluster: 'main',
+        probes: 1,
         reason:
           'pagerduty alert MySQLPrimaryDown firing since 2025-06-01T10:00:03Z: [FIRING:1] MySQLPrimaryDown (main critical)',
         source: {

@@ -29,6 +29,8 @@ export function inventoryWith(webhook: Record<string, unknown>) {
       {
         name: 'reporting',
         flavor: 'mysql',
+        // Asks more of the worker than the default one failed probe when an alert starts a recovery.
+        policy: { alertProbes: 3 },
         hosts: [
           { name: 'r1', address: '10.0.1.11' },
           { name: 'r2', address: '10.0.1.12' },

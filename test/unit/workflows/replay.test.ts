@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { runMetricsSinks } from '../../../metrics/runSink';
 import * as workflows from '../../../workflows';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../../worker/index';
 import { historyFromJson } from '../../replay/protoJson';
@@ -22,7 +23,8 @@ async function replayErrors(
   const byRun = new Map(histories.map((h) => [h.runId, h.file]));
   const errors: string[] = [];
   const results = Worker.runReplayHistories(
-    { workflowBundle: { codePath } },
+    // The worker's own sinks: never called while replaying, but a workflow looks them up.
+    { workflowBundle: { codePath }, sinks: runMetricsSinks() },
     histories.map((h) => ({ workflowId: h.workflowId, history: historyFromJson(h.history) })),
   );
   for await (const r of results)

@@ -34,6 +34,8 @@ export interface CreateWorkerOptions {
   /** Where passwordEnv secrets are read; default process.env. */
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** On shutdown, how long activities under way may finish before they are cancelled; default 0. */
+  shutdownGraceSeconds?: number;
 }
 
 export interface SuccessoverWorker {
@@ -104,6 +106,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Successov
       // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout by default: a copy's bytes
       // and phase reached the UI (Pending Activities) every 12 s. Once a second is cheap and live.
       maxHeartbeatThrottleInterval: '1 second',
+      ...(opts.shutdownGraceSeconds ? { shutdownGraceTime: opts.shutdownGraceSeconds * 1000 } : {}),
     });
   } catch (e) {
     await resources.close();

@@ -19,6 +19,22 @@ export interface WorkerMainOptions {
   metricsPort?: number;
   /** Default: env SUCCESSOVER_METRICS_HOST, else every interface. */
   metricsHost?: string;
+  /** On SIGTERM, how long activities under way may finish before they are cancelled. */
+  shutdownGraceSeconds?: number;
+}
+
+/**
+ * A worker replaced for an upgrade lets the activities it runs finish (a critical section takes
+ * well under a second) instead of cancelling them for Temporal to retry elsewhere. Long ones (a
+ * detector's watch, a copy) are cancelled after this and resume on another worker.
+ */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
+
+export function parseSeconds(value: string, what: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 3600)
+    throw new Error(`${what}: expected seconds from 0 to 3600, got "${value}"`);
+  return n;
 }
 
 export function parsePort(value: string, what: string): number {
@@ -61,6 +77,7 @@ export async function runWorkerMain(opts: WorkerMainOptions): Promise<void> {
       namespace,
       env,
       logger: log,
+      shutdownGraceSeconds: opts.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
     });
     log.info(
       {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_TASK_QUEUE } from '../../worker/taskQueue';
 import { InventoryError } from '../../worker/loadInventory';
-import { parsePort, runWorkerMain } from '../../worker/main';
+import { DEFAULT_SHUTDOWN_GRACE_SECONDS, parsePort, parseSeconds, runWorkerMain } from '../../worker/main';
 
 export function registerWorker(program: Command): void {
   program
@@ -20,14 +20,27 @@ export function registerWorker(program: Command): void {
       '--metrics-host <address>',
       'address for the metrics (env SUCCESSOVER_METRICS_HOST; default every interface)',
     )
+    .option(
+      '--shutdown-grace <seconds>',
+      'on SIGTERM/SIGINT, let activities under way finish this long before cancelling them (0: at once)',
+      (v: string) => parseSeconds(v, '--shutdown-grace'),
+      DEFAULT_SHUTDOWN_GRACE_SECONDS,
+    )
     .action(
-      async (o: { inventory: string; taskQueue: string; metricsPort?: number; metricsHost?: string }) => {
+      async (o: {
+        inventory: string;
+        taskQueue: string;
+        metricsPort?: number;
+        metricsHost?: string;
+        shutdownGrace: number;
+      }) => {
         try {
           await runWorkerMain({
             inventoryPath: o.inventory,
             taskQueue: o.taskQueue,
             metricsPort: o.metricsPort,
             metricsHost: o.metricsHost,
+            shutdownGraceSeconds: o.shutdownGrace,
           });
         } catch (e) {
           if (!(e instanceof InventoryError)) throw e;

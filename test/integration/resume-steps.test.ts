@@ -11,6 +11,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Writer } from '../../bench/writer';
 import { lockWorkflowId } from '../../workflows/api';
 import { plannedSuccessover } from '../../workflows';
+import { DEFAULT_SHUTDOWN_GRACE_SECONDS } from '../../worker/main';
 import { query, rootConnection, startLab, type LabFixture } from './labFixture';
 import { testClient } from './temporal';
 import { expectHealthy } from './clusterSnapshot';
@@ -119,6 +120,37 @@ describe('worker killed outside the critical section', () => {
       }
       expect(attempt).toBe(1);
     }
+  });
+
+  test('a worker stopped for an upgrade (SIGTERM) lets the step under way finish; the new worker goes on', async () => {
+    const target = primary === 'db1' ? 'db2' : 'db1';
+    const client = await testClient();
+    const taskQueue = `resume-${randomUUID()}`;
+    // The old release's worker, whose plan step is slow (held up to 15 s), stopped with the
+    // grace `successover worker` gives by default; the new release's worker is already up.
+    const old = await startWorkerProcess({
+      ...workerOptions(taskQueue),
+      failpoints: 'plan=hold',
+      shutdownGraceSeconds: DEFAULT_SHUTDOWN_GRACE_SECONDS + 10,
+    });
+    const handle = await client.workflow.start(plannedSuccessover, {
+      taskQueue,
+      workflowId: `resume-steps/${taskQueue}`,
+      args: [{ cluster: 'lab', target }],
+      searchAttributes: { Cluster: ['lab'], Runbook: ['planned-successover'] },
+    });
+    expect(await waitForStep(handle, 'plan')).toBe('running');
+    await startWorkerProcess(workerOptions(taskQueue));
+    const stopping = old.stop(60_000);
+    const r = await handle.result();
+    await stopping;
+    // It exited by itself, after its step: not cut off by the SIGKILL that stop() sends late.
+    expect(await old.exited).toEqual({ code: 0, signal: null });
+    expect([r.primary, r.target]).toEqual([primary, target]);
+    primary = target;
+    await expectHealthy(lab, target);
+    // Finished where it started: no attempt cancelled and retried on the new worker.
+    expect(await startedAttempt(handle, 'planSuccessover')).toBe(1);
   });
 
   test('no acknowledged write was lost across all the kills', async () => {

@@ -23,6 +23,8 @@ export interface WorkerProcessOptions {
   failpoints?: string;
   /** The child's stderr (SDK and worker logs) is appended here. */
   logFile: string;
+  /** On SIGTERM, how long activities under way may finish (createWorker's); default 0. */
+  shutdownGraceSeconds?: number;
   readyTimeoutMs?: number;
 }
 
@@ -42,6 +44,7 @@ const ENV = {
   address: 'SUCCESSOVER_WP_ADDRESS',
   namespace: 'SUCCESSOVER_WP_NAMESPACE',
   bundle: 'SUCCESSOVER_WP_BUNDLE',
+  shutdownGrace: 'SUCCESSOVER_WP_SHUTDOWN_GRACE',
 } as const;
 
 // temporal.api.enums.v1.PendingActivityState
@@ -59,6 +62,7 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
     [ENV.address]: o.address,
     [ENV.namespace]: o.namespace,
     [ENV.bundle]: o.bundle,
+    [ENV.shutdownGrace]: String(o.shutdownGraceSeconds ?? 0),
   };
   delete env.SUCCESSOVER_FAILPOINTS;
   if (o.failpoints) env.SUCCESSOVER_FAILPOINTS = o.failpoints;
@@ -258,6 +262,7 @@ async function main(): Promise<void> {
     taskQueue: need('taskQueue'),
     workflowBundle: { codePath: need('bundle') },
     logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+    shutdownGraceSeconds: Number(need('shutdownGrace')),
   });
   const running = w.run();
   process.stdout.write(READY);

@@ -10,10 +10,11 @@
 //      when the change may wait for a release and its note tells operators to let open runs end.
 // The replay suite (test/unit/workflows/replay.test.ts) fails on a change made neither way.
 //
-// A patch's life: added as `changed(id)`; once no run older than the patch can exist (the
-// namespace's retention after the release that dropped the old branch), marked `deprecated` with
-// the old branch deleted from the code (deprecatePatch keeps the marker for runs recorded with
-// it); a release later, removed from this list and from the code. Ids are never reused.
+// A patch's life: added as `changed(id)`; once no run that started before every worker ran the
+// patched release can still be open (the runbooks' longest life: the 24 h rollback window, plus
+// margin), marked `deprecated` with the old branch deleted from the code (deprecatePatch keeps
+// the marker for runs recorded with it); a release later, removed from this list and from the
+// code. Ids are never reused.
 import { deprecatePatch, patched } from '@temporalio/workflow';
 
 export interface Patch {

@@ -50,7 +50,7 @@ beforeAll(async () => {
   ]);
   address = server.address;
   lab = info;
-  rememberSecrets([...Object.values(info.secrets), info.app.passwordFile]);
+  rememberSecrets(info);
 }, 300_000);
 
 afterAll(async () => {

@@ -78,7 +78,7 @@ export async function startLab(opts: LabOptions = {}): Promise<LabFixture> {
     throw e;
   }
   const upMs = Date.now() - t0;
-  rememberSecrets([...Object.values(info.secrets), info.app.passwordFile]);
+  rememberSecrets(info);
   let done = false;
   return {
     info,

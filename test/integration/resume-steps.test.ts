@@ -126,8 +126,9 @@ describe('worker killed outside the critical section', () => {
     const target = primary === 'db1' ? 'db2' : 'db1';
     const client = await testClient();
     const taskQueue = `resume-${randomUUID()}`;
-    // The old release's worker, whose plan step is slow (held up to 15 s), stopped with the
-    // grace `successover worker` gives by default; the new release's worker is already up.
+    // The old release's worker, whose plan step is slow (held up to 15 s), stopped with a grace
+    // longer than that step (the default 10 s is for steps of well under a second); the new
+    // release's worker is already up.
     const old = await startWorkerProcess({
       ...workerOptions(taskQueue),
       failpoints: 'plan=hold',

@@ -21,7 +21,7 @@ export interface RecordedHistory {
   runId: string;
   /** The test file whose run left it. */
   source: string;
-  /** The history as `temporal workflow show --output json` writes it (historyToJSON). */
+  /** The history as `temporal workflow show --output json` writes it (protoJson.ts). */
   history: unknown;
 }
 

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { LabInfo } from '../../lab/types';
 import { branchOf } from './classify';
 import { RECORD_ENV, type RecordedHistory } from './histories';
 import { historyToJson } from './protoJson';
@@ -16,10 +17,10 @@ const KEEP_PER_BRANCH = 2;
 
 const secrets = new Set<string>();
 
-/** Secret files of a lab this test file started (labFixture): their contents must not be recorded. */
-export function rememberSecrets(files: (string | null)[]): void {
+/** The secrets of a lab this test file started: their contents must never be recorded. */
+export function rememberSecrets(lab: Pick<LabInfo, 'secrets' | 'app'>): void {
   if (!process.env[RECORD_ENV]) return;
-  for (const f of files)
+  for (const f of [...Object.values(lab.secrets), lab.app.passwordFile])
     if (f && existsSync(f)) {
       const value = readFileSync(f, 'utf8').trim();
       // A private key: its base64 body lines, any of which would give it away.

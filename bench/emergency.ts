@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import pino from 'pino';
 import type { Client } from '@temporalio/client';
 import { failureReason } from '../cli/runbooks';
 import type { CatchUpPlan } from '../domain/emergency';
@@ -21,7 +20,15 @@ import { detector } from '../workflows/detector';
 import { rejoin as rejoinRunbook } from '../workflows/rejoin';
 import { runEmergencyFloor, type EmergencyFloorResult } from './floor';
 import { ratio, splitLost } from './floorPlan';
-import { currentPrimary, firstAckAfter, lostThrough, sleep, withBenchLab, type BenchLab } from './harness';
+import {
+  benchLogger,
+  currentPrimary,
+  firstAckAfter,
+  lostThrough,
+  sleep,
+  withBenchLab,
+  type BenchLab,
+} from './harness';
 import { rejoinAt } from './rejoin';
 import { summarize, type Summary } from './stats';
 
@@ -139,7 +146,7 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
                 TEMPORAL_ADDRESS: lab.temporal.address,
                 TEMPORAL_NAMESPACE: lab.temporal.namespace,
               },
-              logger: pino({ level: 'warn' }),
+              logger: benchLogger(),
             })
           : undefined;
       const perRun: EmergencyRunSample[] = [];

@@ -7,13 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { createConnection } from 'mysql2/promise';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { labDown, labStatus, labUp, type LabInfo } from '../lab/index';
 import { parseSubnet, subnetInUse } from '../lab/net';
 import { freePort, startDevServer, stopDevServer } from '../temporal/devserver';
 import { createWorker } from '../worker/index';
+import { installRuntime } from '../worker/logging';
 import { Writer } from './writer';
 
 export interface BenchLabOptions {
@@ -51,6 +52,11 @@ const randomName = (n: number) =>
   Array.from(randomBytes(n), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
 
 /** Runs fn on a fresh bench lab and tears everything down afterwards. */
+/** The bench's own logs, at LOG_LEVEL (default warn), on stderr: stdout is the result (--json). */
+export function benchLogger(): Logger {
+  return pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+}
+
 export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) => Promise<R>): Promise<R> {
   const { log } = o;
   const teardown = new Teardown(log);
@@ -108,8 +114,9 @@ export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) =>
 
     const info = o.prepare ? await o.prepare(labInfo, labDir) : labInfo;
     try {
-      // The worker's state changes are INFO lines that would drown the bench's own output.
-      Runtime.install({ logger: new DefaultLogger('WARN') });
+      // The worker's state changes are INFO lines that would drown the bench's own output; the
+      // core's warnings go through pino to stderr too (by default it prints them on stdout).
+      installRuntime(benchLogger());
     } catch {
       // a runtime exists already (embedding process): keep its logger
     }
@@ -125,7 +132,7 @@ export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) =>
       client,
       namespace: server.namespace,
       taskQueue,
-      logger: pino({ level: process.env.LOG_LEVEL ?? 'warn' }),
+      logger: benchLogger(),
     });
     const polling = worker.run();
     teardown.add('stop the worker', async () => {

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/api';
 import { findTemporalBinary, REPO_ROOT } from './binary';
+import { devServerDynamicConfigArgs } from './dynamicConfig';
 
 /** Search attributes the runbooks set (workflows/api.ts); all Keyword. */
 export const SEARCH_ATTRIBUTES = Object.values(SEARCH_ATTRIBUTE_KEYS).map((k) => k.name);
@@ -221,7 +222,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<StartedDev
 
   const binary = opts.binary ?? findTemporalBinary();
   const dbFilename = opts.dbFilename === undefined ? undefined : resolve(opts.dbFilename);
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port)];
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), ...devServerDynamicConfigArgs()];
   if (dbFilename) args.push('--db-filename', dbFilename);
   if (namespace !== 'default') args.push('--namespace', namespace);
   if (opts.headless) args.push('--headless');

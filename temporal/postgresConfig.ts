@@ -3,6 +3,7 @@
 // config, and the UI server's. Pure: paths, ports and the password in, YAML text out.
 import { stringify } from 'yaml';
 import { DATABASES, DB_USER } from './postgresDb';
+import { dynamicConfigEntries } from './dynamicConfig';
 
 /** Every port the server, the UI and PostgreSQL listen on (all on 127.0.0.1). */
 export interface Ports {
@@ -106,11 +107,15 @@ export function serverConfigYaml(i: ServerConfigInput): string {
 
 /**
  * Dynamic config: the server's defaults but the visibility rate, which the UI and the CLI's
- * listings exceed at 10/s (the dev server raises it the same way). The search-attribute cache
- * stays on (the dev server turns it off for tests; production keeps it).
+ * listings exceed at 10/s (the dev server raises it the same way), and what every server that runs
+ * successover gets (dynamicConfig.ts). The search-attribute cache stays on (the dev server turns it
+ * off for tests; production keeps it).
  */
 export function dynamicConfigYaml(): string {
-  return stringify({ 'frontend.namespaceRPS.visibility': [{ value: 100, constraints: {} }] });
+  return stringify({
+    'frontend.namespaceRPS.visibility': [{ value: 100, constraints: {} }],
+    ...dynamicConfigEntries(),
+  });
 }
 
 /** The UI server's config (github.com/temporalio/ui-server, as the CLI embeds it). */

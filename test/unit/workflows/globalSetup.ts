@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { findTemporalBinary } from '../../../temporal/binary';
+import { devServerDynamicConfigArgs } from '../../../temporal/dynamicConfig';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../../workflows/api';
 import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../../worker/index';
 import { GLOBAL_KEY, WORKFLOW_TEST_ENV } from './sharedServer';
@@ -43,6 +44,8 @@ export default async function globalSetup(globalConfig: { testPathPattern?: stri
         executable: { type: 'existing-path', path: findTemporalBinary() },
         searchAttributes: Object.values(SEARCH_ATTRIBUTE_KEYS),
         log: { format: 'pretty', level: 'error' },
+        // As every server successover runs on: the runbooks' steps dispatched eagerly.
+        extraArgs: devServerDynamicConfigArgs(),
       },
     }),
     bundleWorkflowCode({

@@ -70,14 +70,22 @@ export async function readSalvage(ssh: SalvageRunner, input: SalvageReadInput): 
     messages,
     seconds: (Date.now() - started) / 1000,
   });
-  const run = async (argv: string[], maxOutputBytes = 1024 * 1024): Promise<ExecResult | SalvageRead> => {
+  /**
+   * The index is listed through the host's open shell (the fence used it a moment ago): a channel
+   * of its own costs 20-50 ms a command on a busy host. The tool's output, which may be large and
+   * may outlive its deadline, has a channel of its own, so a stuck read never costs the shell.
+   */
+  const run = async (
+    argv: string[],
+    { maxOutputBytes = 1024 * 1024, ownChannel = false } = {},
+  ): Promise<ExecResult | SalvageRead> => {
     const left = deadline - Date.now();
     if (left < 1000) return fail('deadline', `no time left to read (${input.deadlineSeconds} s)`);
     // The tool bounds itself: OpenSSH does not signal a root session, and a read outliving its
     // deadline would only compete with the recovery for the host's disk.
     const bounded = ['timeout', '-k', '1', `${Math.max(1, Math.floor(left / 1000) - 1)}`, ...argv];
     try {
-      const options = { timeoutMs: left, maxOutputBytes, ownChannel: true };
+      const options = { timeoutMs: left, maxOutputBytes, ownChannel };
       return await ssh.exec(input.host, shellCommand(bounded), options);
     } catch (e) {
       return fail('unreachable', (e as Error).message);
@@ -106,7 +114,10 @@ export async function readSalvage(ssh: SalvageRunner, input: SalvageReadInput): 
   for (let count = 1; ; count = nextFileCount(count, all.length)) {
     const files = all.slice(-count);
     const maxBytes = input.maxOutputBytes ?? DEFAULT_SALVAGE_OUTPUT_BYTES;
-    const r = await run(dialect.printTransactions(files, input.startPosition), maxBytes);
+    const r = await run(dialect.printTransactions(files, input.startPosition), {
+      maxOutputBytes: maxBytes,
+      ownChannel: true,
+    });
     if (failed(r)) return r;
     const stoppedAtDeadline = r.code === TIMED_OUT;
     const outcome = dialect.readOutcome(stoppedAtDeadline ? 0 : r.code, r.stderr);

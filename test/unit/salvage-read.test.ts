@@ -55,6 +55,8 @@ describe('readSalvage', () => {
       'mariadb-binlog --no-defaults --skip-gtid-strict-mode --base64-output=auto --start-position=0-1-17,1-1-1 -- /var/lib/mysql/bin.000003',
     ]);
     expect(ran[1].command).toMatch(/^timeout -k 1 (2[0-9]) mariadb-binlog/);
+    // The index through the host's open shell; the tool's output on a channel of its own.
+    expect(ran[0].options).toMatchObject({ ownChannel: false });
     expect(ran[1].options).toMatchObject({ ownChannel: true, maxOutputBytes: 256 * 1024 * 1024 });
     expect(ran[1].options?.timeoutMs).toBeLessThanOrEqual(30_000);
     if (!read.ok) throw new Error(read.message);

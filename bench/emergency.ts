@@ -76,6 +76,8 @@ export interface EmergencyRunSample {
   workflowRecoveryMs: number | null;
   /** Milliseconds of each workflow step, in order (repeated steps summed). */
   steps: Record<string, number>;
+  /** Each step as the run's timeline has it, from the kill: what ran at once and what waited. */
+  timeline: { step: string; atMs: number; ms: number | null }[];
   /** What the salvage step did, and how many transactions it applied. */
   salvage: string | null;
   salvaged: number;
@@ -167,6 +169,7 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
             killToFirstAckMs: null,
             workflowRecoveryMs: null,
             steps: {},
+            timeline: [],
             salvage: null,
             salvaged: 0,
           };
@@ -210,6 +213,11 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
             sample.salvaged = r.salvage?.salvaged?.count ?? 0;
             for (const step of r.timeline)
               if (step.ms !== undefined) sample.steps[step.step] = (sample.steps[step.step] ?? 0) + step.ms;
+            sample.timeline = r.timeline.map((s) => ({
+              step: s.host ? `${s.step} ${s.host}` : s.step,
+              atMs: Date.parse(s.start) - killedAt,
+              ms: s.ms ?? null,
+            }));
             const first = await firstAckAfter(writer, killedAt, 10_000);
             if (first === null) throw new Error('no acknowledged write within 10 s of the recovery');
             sample.recoveryMs = first - triggeredAt;

@@ -32,6 +32,7 @@ import { confirmDeadPrimary } from './emergency/confirmDeadPrimary';
 import { freezeReplicas, thawReplicas } from './emergency/freeze';
 import { emergencyNodes, replicasOf } from './emergency/nodes';
 import { notify } from './emergency/notify';
+import { changed } from './patches';
 import { fenceWatch } from './fenceWatch';
 import { failureMessage, refused, type Runbook } from './runbook';
 import { lockMeanwhile, runbook } from './scaffold';
@@ -218,20 +219,41 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
           `salvage of ${primary}'s binary log ${salvage.status}: ${salvage.detail}; not salvaged: ${salvage.notSalvaged.join(', ')}`,
         );
 
-      // 9. Promote. The old primary stays fenced.
+      // 9. Promote, and 10. the writer traffic to it, at once: the candidate holds everything now
+      // (caught up, salvaged), so a client that reaches it before the promotion is refused by
+      // read_only and retries, and neither waits for the other. The old primary stays fenced.
       run.enterPhase('promote', `${candidate} becomes the primary`);
-      await run.step('promote', candidate, () =>
-        call(acts.promote, `promote ${candidate}`, { cluster, host: candidate }),
-      );
-      newPrimary = candidate;
-
-      // 10. Writer traffic to the new primary.
-      await run.step(
-        'traffic to new primary',
-        candidate,
-        () => call(acts.attachTraffic, `writer traffic to ${candidate}`, { cluster, host: candidate }),
-        (r) => r?.detail ?? 'no traffic router',
-      );
+      const atOnce = changed('emergency-promote-with-traffic');
+      const promoting = run
+        .step('promote', candidate, () =>
+          call(acts.promote, `promote ${candidate}`, { cluster, host: candidate }),
+        )
+        .then(() => void (newPrimary = candidate));
+      const attaching = () =>
+        run.step(
+          'traffic to new primary',
+          candidate,
+          () => call(acts.attachTraffic, `writer traffic to ${candidate}`, { cluster, host: candidate }),
+          (r) => r?.detail ?? 'no traffic router',
+        );
+      if (atOnce) {
+        const [promoted, attached] = await Promise.allSettled([promoting, attaching()]);
+        // A candidate that could not be promoted does not keep the traffic: a later run may
+        // promote another replica, and the VIP must not stay on this one beside it.
+        if (promoted.status === 'rejected') {
+          if (attached.status === 'fulfilled')
+            await run
+              .step('traffic off the unpromoted candidate', candidate, () =>
+                call(acts.detachTraffic, `writer traffic off ${candidate}`, { cluster, host: candidate }),
+              )
+              .catch(() => undefined);
+          throw promoted.reason;
+        }
+        if (attached.status === 'rejected') throw attached.reason;
+      } else {
+        await promoting;
+        await attaching();
+      }
       const recoveryMs = Date.now() - triggeredAt;
 
       // 11. Repoint the dead primary's replicas. A node outside its tree (an earlier fenced

@@ -28,8 +28,14 @@ export interface Patch {
   deprecated?: string;
 }
 
-/** None yet: release 0.2.0 recorded the histories its workflows are checked against. */
-export const PATCHES = {} as const satisfies Record<string, Patch>;
+export const PATCHES = {
+  'emergency-promote-with-traffic': {
+    date: '2026-12-06',
+    workflows: ['emergencyRecovery'],
+    reason:
+      'the promotion and the traffic move to the new primary run at once instead of one after the other (issue 18: one engine round trip less before the first write)',
+  },
+} as const satisfies Record<string, Patch>;
 
 export type PatchId = keyof typeof PATCHES;
 

@@ -58,14 +58,14 @@ describe('emergency recovery', () => {
         // Evidence from the worker's probes and from the replica that was asked.
         expect(r.evidence.filter((e) => e.from === 'worker').every((e) => e.says === 'down')).toBe(true);
         expect(r.evidence.find((e) => e.from === 'db2')).toMatchObject({ says: 'down' });
-        // Nothing changes before the fence; then promote, traffic, repoint, in that order.
+        // Nothing changes before the fence; then promote and traffic (at once), then repoint.
         const own = fake.namesBy(handle.workflowId);
-        expect(fake.namesBy(handle.workflowId, ...CHANGES)).toEqual([
-          'fenceOldPrimary',
-          'promote',
-          'attachTraffic',
-          'repoint',
-        ]);
+        const changes = fake.namesBy(handle.workflowId, ...CHANGES);
+        expect(changes[0]).toBe('fenceOldPrimary');
+        expect(changes.slice(1, 3).sort()).toEqual(['attachTraffic', 'promote']);
+        expect(changes.slice(3)).toEqual(['repoint']);
+        expect(own.indexOf('salvageBinlog')).toBeLessThan(own.indexOf('promote'));
+        expect(own.indexOf('salvageBinlog')).toBeLessThan(own.indexOf('attachTraffic'));
         expect(own.indexOf('probePrimary')).toBeLessThan(own.indexOf('fenceOldPrimary'));
         expect(fake.callsOf('fenceOldPrimary')[0]).toEqual({ cluster: fake.name, host: 'db1' });
         expect(fake.callsOf('promote')).toEqual([{ cluster: fake.name, host: 'db3' }]);
@@ -103,6 +103,32 @@ describe('emergency recovery', () => {
         expect(JSON.stringify(watched.lost)).toContain('0-1-101');
         expect(fake.writers()).toEqual(['db3']);
         expect(fake.traffic).toEqual(['db3']);
+      });
+    },
+  );
+
+  test.concurrent(
+    'the promotion and the traffic move run at once: neither waits for the other to finish',
+    async () => {
+      // The promotion answers only once the traffic move has started: one after the other, the
+      // run would fail here instead of recovering.
+      const fake = new FakeCluster();
+      fake.mocks.promote = async (arg, f) => {
+        for (let i = 0; i < 100 && !f.called('attachTraffic'); i++)
+          await new Promise((r) => setTimeout(r, 20));
+        if (!f.called('attachTraffic'))
+          throw nonRetryable('Test', 'the promotion ran alone: the traffic move waited for it');
+        return f.byDefault('promote', arg);
+      };
+      fake.kill('db1');
+      await withWorker(fake, async (ctx) => {
+        const r = await (await start(ctx)).result();
+        expect(r).toMatchObject({ ok: true, outcome: 'recovered', primary: 'db1' });
+        expect(fake.traffic).toEqual([r.newPrimary]);
+        expect(fake.writers()).toEqual([r.newPrimary]);
+        const steps = r.timeline.filter((t) => t.step === 'promote' || t.step === 'traffic to new primary');
+        expect(steps.map((t) => t.status)).toEqual(['done', 'done']);
+        await stopFenceWatch(ctx, 'db1');
       });
     },
   );
@@ -320,8 +346,14 @@ describe('emergency recovery', () => {
         const f = await failureOf(await start(ctx));
         expect(f.chain[0]).toBe('ActivityFailure(promote)');
         expect(f.rootMessage).toContain('SUPER privilege');
-        // Fenced, the promotion tried (and failed), nothing after it.
-        expect(fake.names(...CHANGES)).toEqual(['fenceOldPrimary', 'promote']);
+        // Fenced, the promotion tried (and failed) while the traffic moved to the candidate, which
+        // then gives it back: no VIP stays on a replica that a later run may not promote.
+        const changes = fake.names(...CHANGES, 'detachTraffic');
+        expect(changes[0]).toBe('fenceOldPrimary');
+        expect(changes.slice(1, 3).sort()).toEqual(['attachTraffic', 'promote']);
+        expect(changes.slice(3)).toEqual(['detachTraffic']);
+        expect(fake.traffic).toEqual([]);
+        expect(fake.writers()).toEqual([]);
         expect(notified(fake)).toEqual(['detected', 'failed']);
         expect(fake.callsOf('notify')[1].facts).toMatchObject({ primary: 'db1', newPrimary: '' });
         expectUnlocked(fake);

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { Context } from '@temporalio/activity';
 import { dialectFor } from '../domain/dialects';
 import type { PrimaryProbe } from '../domain/emergency';
-import type { FenceOutcome, FenceReport } from '../domain/emergency/fence';
+import { fenceHeld, trafficMayWait, type FenceOutcome, type FenceReport } from '../domain/emergency/fence';
 import type { Cluster, Host } from '../domain/inventory';
 import { RUNBOOKS, type EmergencyRecoveryInput } from '../domain/runbook';
 import type { ActivityDeps } from './deps';
@@ -44,6 +44,8 @@ const FENCE_COMMAND_TIMEOUT_MS = 30_000;
 /** A dead host's SSH would take the router's whole command timeout to fail. */
 const FENCE_TRAFFIC_TIMEOUT_MS = 3000;
 const HOOK_TIMEOUT_MS = 10_000;
+/** A mysqld that is down on a host that answers refuses the connection in a millisecond or two. */
+const REFUSED_WITHIN_MS = 200;
 
 export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyShared) {
   const clusterOf = (name: string): Cluster => inventoryCluster(deps.inventory, name);
@@ -66,42 +68,68 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
     /**
      * Fence the old primary as far as it can be reached: read_only if it answers, the writer
      * traffic taken off it, then the inventory's STONITH command. Never throws for a host that
-     * does not answer: that is the expected case, recorded as such.
+     * does not answer: that is the expected case, recorded as such. With `trafficMayWait`, the
+     * traffic stays on a host whose mysqld is down and read-only at its next start
+     * (domain trafficMayWait), and the recovery takes it off when the new primary takes it.
      */
-    async fenceOldPrimary({ cluster: name, host: hostName }: { cluster: string; host: string }) {
+    async fenceOldPrimary({
+      cluster: name,
+      host: hostName,
+      trafficMayWait: mayWait = false,
+    }: {
+      cluster: string;
+      host: string;
+      trafficMayWait?: boolean;
+    }) {
       const cluster = clusterOf(name);
       const host = hostOf(cluster, hostName);
       const d = dialectFor(cluster.flavor);
-      // The three fences are independent: run them together, each bounded.
       const router = shared.routerFor(cluster);
+      let mysqldRefused = false;
+      // The fences are independent and run together, each bounded; only a traffic move that may
+      // wait first hears how read_only and the option file went.
+      const readOnlyFence = shared.pools
+        .with(host, (c) => execute(c, d.readOnlyOn(2), 5000))
+        .then((): FenceOutcome => ({ status: 'done', detail: `read_only set on ${host.name}` }))
+        .catch((e): FenceOutcome => {
+          mysqldRefused = (e as { code?: string }).code === 'ECONNREFUSED';
+          return { status: 'failed', detail: classifySqlError(host.name, 'set read_only', e).message };
+        });
+      // The host may answer SSH while its mysqld is dead (OOM, crash): then a restart stays fenced.
+      const optionFileFence = shared.persistReadOnly(cluster, host, {
+        cluster: name,
+        host: hostName,
+        readOnly: true,
+        reason: `${host.name} fenced as a failed primary; it must not take writes when it starts`,
+      });
+      const detach = () =>
+        bounded(
+          router.detach(host.name, { bestEffort: true }).then(outcome),
+          FENCE_TRAFFIC_TIMEOUT_MS,
+          `no answer from ${host.name} within ${FENCE_TRAFFIC_TIMEOUT_MS} ms`,
+        );
+      const trafficFence = async (): Promise<FenceOutcome> => {
+        if (router.type === 'none') return { status: 'skipped', detail: 'no traffic router configured' };
+        // A refused connection comes back at once; a host that does not answer is not waited for.
+        if (!mayWait || (await within(readOnlyFence, REFUSED_WITHIN_MS)) === undefined || !mysqldRefused)
+          return detach();
+        const optionFile = await within(optionFileFence, FENCE_TRAFFIC_TIMEOUT_MS);
+        if (!trafficMayWait({ mysqldRefused, optionFile })) return detach();
+        return {
+          status: 'deferred',
+          detail: `left on ${host.name} until the new primary takes it: its mysqld is down (connection refused, so clients are refused at once rather than waiting on a VIP no host holds) and comes back read-only`,
+        };
+      };
       const [readOnly, traffic, command, optionFile] = await Promise.all([
-        shared.pools
-          .with(host, (c) => execute(c, d.readOnlyOn(2), 5000))
-          .then((): FenceOutcome => ({ status: 'done', detail: `read_only set on ${host.name}` }))
-          .catch((e): FenceOutcome => ({
-            status: 'failed',
-            detail: classifySqlError(host.name, 'set read_only', e).message,
-          })),
-        router.type === 'none'
-          ? ({ status: 'skipped', detail: 'no traffic router configured' } as FenceOutcome)
-          : bounded(
-              router.detach(host.name, { bestEffort: true }).then(outcome),
-              FENCE_TRAFFIC_TIMEOUT_MS,
-              `no answer from ${host.name} within ${FENCE_TRAFFIC_TIMEOUT_MS} ms`,
-            ),
+        readOnlyFence,
+        trafficFence(),
         cluster.policy.fenceCommand
           ? runCommand(cluster.policy.fenceCommand, fenceEnv(cluster, host), FENCE_COMMAND_TIMEOUT_MS)
           : ({ status: 'skipped', detail: 'no policy.fenceCommand configured' } as FenceOutcome),
-        // The host may answer SSH while its mysqld is dead (OOM, crash): then a restart stays fenced.
-        shared.persistReadOnly(cluster, host, {
-          cluster: name,
-          host: hostName,
-          readOnly: true,
-          reason: `${host.name} fenced as a failed primary; it must not take writes when it starts`,
-        }),
+        optionFileFence,
       ]);
-      const fenced = [readOnly, traffic, command].some((o) => o.status === 'done');
-      return { host: host.name, readOnly, traffic, command, optionFile, fenced } satisfies FenceReport;
+      const report = { readOnly, traffic, command, optionFile };
+      return { host: host.name, ...report, fenced: fenceHeld(report) } satisfies FenceReport;
     },
 
     /** Gives the writer traffic to the new primary (idempotent: a retry finds it there). */
@@ -177,6 +205,13 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
 
 function outcome(r: RouterResult): FenceOutcome {
   return { status: r.ok ? 'done' : 'failed', detail: r.detail };
+}
+
+/** p's value if it settles within ms, else undefined (p goes on). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** The outcome, or "failed" once `ms` pass (the late answer is ignored: a detach is harmless). */

@@ -32,6 +32,7 @@ import { confirmDeadPrimary } from './emergency/confirmDeadPrimary';
 import { freezeReplicas, thawReplicas } from './emergency/freeze';
 import { emergencyNodes, replicasOf } from './emergency/nodes';
 import { notify } from './emergency/notify';
+import { promoteWithTraffic } from './emergency/promote';
 import { changed } from './patches';
 import { fenceWatch } from './fenceWatch';
 import { failureMessage, refused, type Runbook } from './runbook';
@@ -162,7 +163,9 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       }
 
       // 6. Fence the old primary, best effort and recorded: from here the run rolls forward only.
-      // Fresh positions are read meanwhile (reading changes nothing).
+      // Fresh positions are read meanwhile (reading changes nothing). A host whose mysqld is down
+      // keeps the traffic until the promotion (emergency/promote.ts).
+      const trafficAtPromotion = changed('emergency-traffic-at-promotion');
       fenceStarted = true;
       run.enterPhase(
         'fence',
@@ -176,7 +179,12 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
         run.step(
           'fence',
           primary,
-          () => call(acts.fenceOldPrimary, `fence ${primary}`, { cluster, host: primary! }),
+          () =>
+            call(acts.fenceOldPrimary, `fence ${primary}`, {
+              cluster,
+              host: primary!,
+              ...(trafficAtPromotion ? { trafficMayWait: true } : {}),
+            }),
           (f) => `read_only ${f.readOnly.status}, traffic ${f.traffic.status}, command ${f.command.status}`,
         ),
         run.step('read positions', undefined, () =>
@@ -219,41 +227,18 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
           `salvage of ${primary}'s binary log ${salvage.status}: ${salvage.detail}; not salvaged: ${salvage.notSalvaged.join(', ')}`,
         );
 
-      // 9. Promote, and 10. the writer traffic to it, at once: the candidate holds everything now
-      // (caught up, salvaged), so a client that reaches it before the promotion is refused by
-      // read_only and retries, and neither waits for the other. The old primary stays fenced.
+      // 9. Promote, and 10. the writer traffic to it (emergency/promote.ts). The old primary
+      // stays fenced.
       run.enterPhase('promote', `${candidate} becomes the primary`);
-      const atOnce = changed('emergency-promote-with-traffic');
-      const promoting = run
-        .step('promote', candidate, () =>
-          call(acts.promote, `promote ${candidate}`, { cluster, host: candidate }),
-        )
-        .then(() => void (newPrimary = candidate));
-      const attaching = () =>
-        run.step(
-          'traffic to new primary',
+      warnings.push(
+        ...(await promoteWithTraffic(run, {
+          primary,
           candidate,
-          () => call(acts.attachTraffic, `writer traffic to ${candidate}`, { cluster, host: candidate }),
-          (r) => r?.detail ?? 'no traffic router',
-        );
-      if (atOnce) {
-        const [promoted, attached] = await Promise.allSettled([promoting, attaching()]);
-        // A candidate that could not be promoted does not keep the traffic: a later run may
-        // promote another replica, and the VIP must not stay on this one beside it.
-        if (promoted.status === 'rejected') {
-          if (attached.status === 'fulfilled')
-            await run
-              .step('traffic off the unpromoted candidate', candidate, () =>
-                call(acts.detachTraffic, `writer traffic off ${candidate}`, { cluster, host: candidate }),
-              )
-              .catch(() => undefined);
-          throw promoted.reason;
-        }
-        if (attached.status === 'rejected') throw attached.reason;
-      } else {
-        await promoting;
-        await attaching();
-      }
+          atOnce: trafficAtPromotion,
+          oldHoldsTraffic: fencing.traffic.status === 'deferred',
+          promoted: () => void (newPrimary = candidate),
+        })),
+      );
       const recoveryMs = Date.now() - triggeredAt;
 
       // 11. Repoint the dead primary's replicas. A node outside its tree (an earlier fenced

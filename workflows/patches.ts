@@ -29,11 +29,11 @@ export interface Patch {
 }
 
 export const PATCHES = {
-  'emergency-promote-with-traffic': {
+  'emergency-traffic-at-promotion': {
     date: '2026-12-06',
     workflows: ['emergencyRecovery'],
     reason:
-      'the promotion and the traffic move to the new primary run at once instead of one after the other (issue 18: one engine round trip less before the first write)',
+      'the traffic moves at the promotion: the fence leaves it on an old primary whose mysqld is down (clients refused at once, not a SYN lost for a second), and the promotion, the traffic to the new primary and off the old one run at once (issue 18)',
   },
 } as const satisfies Record<string, Patch>;
 

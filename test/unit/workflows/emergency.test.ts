@@ -66,8 +66,13 @@ describe('emergency recovery', () => {
         expect(changes.slice(3)).toEqual(['repoint']);
         expect(own.indexOf('salvageBinlog')).toBeLessThan(own.indexOf('promote'));
         expect(own.indexOf('salvageBinlog')).toBeLessThan(own.indexOf('attachTraffic'));
+        // db1's mysqld refuses (down, its host up) and starts read-only: it kept the traffic
+        // until the promotion, which took it off.
+        expect(fake.callsOf('fenceOldPrimary')[0]).toMatchObject({ host: 'db1', trafficMayWait: true });
+        expect(r.fencing).toMatchObject({ traffic: { status: 'deferred' }, fenced: true });
+        expect(fake.callsOf('detachTraffic')).toEqual([{ cluster: fake.name, host: 'db1' }]);
+        expect(own.indexOf('salvageBinlog')).toBeLessThan(own.indexOf('detachTraffic'));
         expect(own.indexOf('probePrimary')).toBeLessThan(own.indexOf('fenceOldPrimary'));
-        expect(fake.callsOf('fenceOldPrimary')[0]).toEqual({ cluster: fake.name, host: 'db1' });
         expect(fake.callsOf('promote')).toEqual([{ cluster: fake.name, host: 'db3' }]);
         expect(fake.callsOf('repoint')).toEqual([{ cluster: fake.name, host: 'db2', source: 'db3' }]);
         expect(fake.writers()).toEqual(['db3']);
@@ -128,6 +133,25 @@ describe('emergency recovery', () => {
         expect(fake.writers()).toEqual([r.newPrimary]);
         const steps = r.timeline.filter((t) => t.step === 'promote' || t.step === 'traffic to new primary');
         expect(steps.map((t) => t.status)).toEqual(['done', 'done']);
+        await stopFenceWatch(ctx, 'db1');
+      });
+    },
+  );
+
+  test.concurrent(
+    'an old primary that does not answer at all (not refused) has its traffic taken off at the fence',
+    async () => {
+      // Its host may be cut off from the worker and the replicas only, with a writable mysqld:
+      // the traffic cannot wait for the promotion there.
+      const fake = new FakeCluster();
+      fake.kill('db1');
+      fake.set('db1', { error: 'connect ETIMEDOUT' });
+      await withWorker(fake, async (ctx) => {
+        const r = await (await start(ctx)).result();
+        expect(r).toMatchObject({ outcome: 'recovered', fencing: { traffic: { status: 'done' } } });
+        expect(fake.callsOf('detachTraffic')).toEqual([]);
+        expect(fake.traffic).toEqual([r.newPrimary]);
+        expect(r.timeline.map((t) => t.step)).not.toContain('traffic off old primary');
         await stopFenceWatch(ctx, 'db1');
       });
     },
@@ -350,8 +374,9 @@ describe('emergency recovery', () => {
         // then gives it back: no VIP stays on a replica that a later run may not promote.
         const changes = fake.names(...CHANGES, 'detachTraffic');
         expect(changes[0]).toBe('fenceOldPrimary');
-        expect(changes.slice(1, 3).sort()).toEqual(['attachTraffic', 'promote']);
-        expect(changes.slice(3)).toEqual(['detachTraffic']);
+        expect(changes.slice(1, 4).sort()).toEqual(['attachTraffic', 'detachTraffic', 'promote']);
+        expect(changes.slice(4)).toEqual(['detachTraffic']);
+        expect(fake.callsOf('detachTraffic').map((c) => c.host)).toEqual(['db1', 'db2']);
         expect(fake.traffic).toEqual([]);
         expect(fake.writers()).toEqual([]);
         expect(notified(fake)).toEqual(['detected', 'failed']);

@@ -12,6 +12,7 @@ import { validateInventory, type Cluster } from '../../../domain/inventory';
 import type { NodeState, ReplicationFacts, TopologyNodeView } from '../../../domain/topology';
 import { skippedSalvage } from '../../../domain/salvage';
 import type { PrimaryProbe } from '../../../domain/emergency';
+import { trafficMayWait } from '../../../domain/emergency/fence';
 
 export type ActivityName = keyof Activities;
 export type ActivityArg<K extends ActivityName> = Parameters<Activities[K]>[0];
@@ -442,16 +443,22 @@ export class FakeCluster {
         return { down: false as const, demoted: false, failures: inARow };
       },
       salvageBinlog: () => skippedSalvage('the fake cluster has no binary log to salvage'),
-      fenceOldPrimary: ({ host }) => {
+      fenceOldPrimary: ({ host, trafficMayWait: mayWait }) => {
         const n = this.node(host);
         const readOnly = n.reachable
           ? { status: 'done' as const, detail: `read_only set on ${host}` }
           : { status: 'failed' as const, detail: `${host}: ${n.error}` };
         if (n.reachable) this.set(host, { readOnly: true });
-        this.traffic = this.traffic.filter((h) => h !== host);
-        const traffic = { status: 'done' as const, detail: `VIP removed from ${host}` };
         const command = { status: 'skipped' as const, detail: 'no policy.fenceCommand configured' };
         const optionFile = this.persisted(host, true);
+        // As the activity: a mysqld that refuses (down, its host up) keeps the traffic.
+        const mysqldRefused = !n.reachable && /ECONNREFUSED/.test(n.error ?? '');
+        if (mayWait && trafficMayWait({ mysqldRefused, optionFile })) {
+          const traffic = { status: 'deferred' as const, detail: `left on ${host} until the promotion` };
+          return { host, readOnly, traffic, command, optionFile, fenced: true };
+        }
+        this.traffic = this.traffic.filter((h) => h !== host);
+        const traffic = { status: 'done' as const, detail: `VIP removed from ${host}` };
         return { host, readOnly, traffic, command, optionFile, fenced: true };
       },
       stopReceiving: ({ host }) => {
@@ -468,7 +475,8 @@ export class FakeCluster {
       },
       persistReadOnly: ({ host, readOnly }) => this.persisted(host, readOnly),
       attachTraffic: ({ host }) => {
-        this.traffic = [host];
+        // Added beside any holder, as a VIP is: the old one comes off with detachTraffic.
+        this.traffic = [...this.traffic.filter((h) => h !== host), host];
         return routed(host, 'attach');
       },
       detachTraffic: ({ host }) => {

@@ -230,16 +230,15 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
       // 9. Promote, and 10. the writer traffic to it (emergency/promote.ts). The old primary
       // stays fenced.
       run.enterPhase('promote', `${candidate} becomes the primary`);
-      warnings.push(
-        ...(await promoteWithTraffic(run, {
-          primary,
-          candidate,
-          atOnce: trafficAtPromotion,
-          oldHoldsTraffic: fencing.traffic.status === 'deferred',
-          promoted: () => void (newPrimary = candidate),
-        })),
-      );
-      const recoveryMs = Date.now() - triggeredAt;
+      const promoted = await promoteWithTraffic(run, {
+        primary,
+        candidate,
+        atOnce: trafficAtPromotion,
+        oldHoldsTraffic: fencing.traffic.status === 'deferred',
+        promoted: () => void (newPrimary = candidate),
+      });
+      warnings.push(...promoted.warnings);
+      const recoveryMs = promoted.writableAt - triggeredAt;
 
       // 11. Repoint the dead primary's replicas. A node outside its tree (an earlier fenced
       // primary) is left as it is for a human, and named. An unprovisioned (empty) node is never

@@ -19,8 +19,14 @@ export interface TrafficMove {
   promoted: () => void;
 }
 
-/** Promotes and moves the traffic; the warnings for the result. Throws what the promotion threw. */
-export async function promoteWithTraffic(run: Runbook, m: TrafficMove): Promise<string[]> {
+export interface Promoted {
+  /** When the new primary took writes with the traffic (workflow time): the recovery's end. */
+  writableAt: number;
+  warnings: string[];
+}
+
+/** Promotes and moves the traffic. Throws what the promotion threw. */
+export async function promoteWithTraffic(run: Runbook, m: TrafficMove): Promise<Promoted> {
   const { cluster } = run;
   const { primary, candidate } = m;
   const promote = () =>
@@ -39,7 +45,7 @@ export async function promoteWithTraffic(run: Runbook, m: TrafficMove): Promise<
   if (!m.atOnce) {
     await promote();
     await attach();
-    return [];
+    return { writableAt: Date.now(), warnings: [] };
   }
   const warnings: string[] = [];
   const detachOld = m.oldHoldsTraffic
@@ -56,7 +62,10 @@ export async function promoteWithTraffic(run: Runbook, m: TrafficMove): Promise<
           );
         })
     : Promise.resolve();
-  const [promoted, attached] = await Promise.allSettled([promote(), attach(), detachOld]);
+  // The old primary's traffic may come off after the new one took writes: not waited for here.
+  const [promoted, attached] = await Promise.allSettled([promote(), attach()]);
+  const writableAt = Date.now();
+  await detachOld;
   if (promoted.status === 'rejected') {
     // A candidate that could not be promoted does not keep the traffic: a later run may promote
     // another replica, and the VIP must not stay on this one beside it.
@@ -69,5 +78,5 @@ export async function promoteWithTraffic(run: Runbook, m: TrafficMove): Promise<
     throw promoted.reason;
   }
   if (attached.status === 'rejected') throw attached.reason;
-  return warnings;
+  return { writableAt, warnings };
 }

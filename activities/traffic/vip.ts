@@ -73,7 +73,7 @@ export class VipRouter implements TrafficRouter {
       if (this.traffic.arping)
         detail += out.includes(`${MARK}no-arping`)
           ? '; arping is not installed there: neighbours learn the move only when their ARP entry expires'
-          : '; gratuitous ARP sent';
+          : '; gratuitous ARP started (arping sends it in the background, within milliseconds)';
       return { changed, detail };
     });
   }

@@ -429,7 +429,7 @@ describe('VIP router', () => {
     // arping blocks ~1 s after sending: the attach must not wait for it.
     expect(Date.now() - t).toBeLessThan(700);
     expect(attached).toMatchObject({ ok: true, changed: true });
-    expect(attached.detail).toContain('gratuitous ARP sent');
+    expect(attached.detail).toContain('gratuitous ARP started');
     expect((await router.holders()).holders).toEqual(['db2']);
 
     // No traffic to the VIP since: only the gratuitous ARP can have moved the entry to db2.

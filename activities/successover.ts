@@ -64,14 +64,21 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
   }
 
   return {
-    /** `traffic: false` skips asking who holds the traffic (an SSH timeout per dead host). */
+    /**
+     * `traffic: false` skips asking who holds the traffic (an SSH timeout per dead host). `freeze`:
+     * these replicas' IO threads stop first (emergency recovery's freeze), so the positions read
+     * are what they received, in the same step.
+     */
     async inspectCluster({
       cluster,
       traffic = true,
+      freeze = [],
     }: {
       cluster: string;
       traffic?: boolean;
+      freeze?: string[];
     }): Promise<InspectResult> {
+      await Promise.all(freeze.map((host) => shared.sql.stopReceiving({ cluster, host })));
       const spec = clusterOf(cluster);
       const router = shared.routerFor(spec);
       const [seen, holders] = await Promise.all([

@@ -29,7 +29,7 @@ import { ApprovalGate, askApproval } from './approvalGate';
 import { FailureType, fenceWatchId } from './api';
 import { catchUpOrReplace } from './emergency/catchUpCandidate';
 import { confirmDeadPrimary } from './emergency/confirmDeadPrimary';
-import { freezeReplicas, thawReplicas } from './emergency/freeze';
+import { freezeAndRead, thawReplicas } from './emergency/freeze';
 import { emergencyNodes, replicasOf } from './emergency/nodes';
 import { notify } from './emergency/notify';
 import { promoteWithTraffic } from './emergency/promote';
@@ -131,10 +131,10 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
 
       // 4. Freeze what the replicas received (IO threads stopped), then read the positions the
       // decision rests on: a partitioned primary can no longer move them.
-      frozen = await freezeReplicas(run, primary, seen);
-      const settled = await run.step('read positions', undefined, () =>
-        call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
-      );
+      const { settled } = await freezeAndRead(run, primary, seen, {
+        atOnce: changed('emergency-freeze-and-read'),
+        onFreeze: (replicas) => (frozen = replicas),
+      });
 
       // 5. Choose the candidate (ranking, errant GTIDs) and never one that lacks what another
       // replica has and cannot take from it; then the human approval when the policy asks.

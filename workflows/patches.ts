@@ -35,6 +35,12 @@ export const PATCHES = {
     reason:
       'the traffic moves at the promotion: the fence leaves it on an old primary whose mysqld is down (clients refused at once, not a SYN lost for a second), and the promotion, the traffic to the new primary and off the old one run at once (issue 18)',
   },
+  'emergency-freeze-and-read': {
+    date: '2026-12-06',
+    workflows: ['emergencyRecovery'],
+    reason:
+      "the replicas' IO threads stop and the positions are read in one step (inspectCluster with freeze) instead of two: one engine round trip less before the promotion (issue 18)",
+  },
 } as const satisfies Record<string, Patch>;
 
 export type PatchId = keyof typeof PATCHES;

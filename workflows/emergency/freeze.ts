@@ -8,23 +8,58 @@ import { acts, call } from '../activities';
 import type { Runbook } from '../runbook';
 import { replicasOf } from './nodes';
 
-/** Stops the IO thread of every reachable replica of `primary`; returns their names. */
-export async function freezeReplicas(run: Runbook, primary: string, seen: InspectResult): Promise<string[]> {
+export interface Frozen {
+  /** The replicas whose IO thread the run stopped (thawed again on a refusal). */
+  replicas: string[];
+  /** The positions read after the freeze: what the decision rests on. */
+  settled: InspectResult;
+}
+
+/**
+ * Stops the IO thread of every reachable replica of `primary`, then reads the positions. Since
+ * patch emergency-freeze-and-read (`atOnce`), in one step: `onFreeze` hears the replicas before it
+ * starts, so a run that fails part way still thaws them (starting an IO thread is idempotent).
+ */
+export async function freezeAndRead(
+  run: Runbook,
+  primary: string,
+  seen: InspectResult,
+  { atOnce, onFreeze }: { atOnce: boolean; onFreeze: (replicas: string[]) => void },
+): Promise<Frozen> {
   const { cluster } = run;
-  const frozen = replicasOf(seen, primary)
+  const replicas = replicasOf(seen, primary)
     .filter((n) => n.reachable)
     .map((n) => n.name);
+  if (atOnce) {
+    onFreeze(replicas);
+    const settled = await run.step(
+      'stop receiving',
+      undefined,
+      () =>
+        call(acts.inspectCluster, `freeze ${cluster}, then discover it`, {
+          cluster,
+          traffic: false,
+          freeze: replicas,
+        }),
+      () => `IO threads of ${replicas.join(', ') || 'no replica'} stopped, then the positions read`,
+    );
+    return { replicas, settled };
+  }
   await Promise.all(
-    frozen.map((host) =>
+    replicas.map((host) =>
       run.step('stop receiving', host, () =>
         call(acts.stopReceiving, `${host} stops receiving from ${primary}`, { cluster, host }),
       ),
     ),
   );
-  return frozen;
+  onFreeze(replicas);
+  const settled = await run.step('read positions', undefined, () =>
+    call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
+  );
+  return { replicas, settled };
 }
 
-/** Undoes freezeReplicas, also when the run is being cancelled. */
+/** Undoes freezeAndRead, also when the run is being cancelled. */
 export async function thawReplicas(run: Runbook, frozen: string[]): Promise<void> {
   const { cluster } = run;
   await CancellationScope.nonCancellable(() =>

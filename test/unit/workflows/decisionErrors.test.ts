@@ -47,12 +47,16 @@ function afterFreeze(
 ): (arg: ActivityArg<'inspectCluster'>) => Promise<InspectResult> {
   return async (arg) => {
     const r = await fake.byDefault('inspectCluster', arg);
-    const frozenAt = fake.calls.map((c) => c.name).lastIndexOf('stopReceiving');
-    const since = fake.calls.slice(frozenAt + 1).filter((c) => c.name === 'inspectCluster').length;
+    // The freeze: a discovery that stops the replicas first (it is then the first after it).
+    const frozenAt = fake.calls.findIndex((c) => c.name === 'inspectCluster' && c.arg.freeze?.length);
+    const since = fake.calls.slice(frozenAt).filter((c) => c.name === 'inspectCluster').length;
     if (frozenAt >= 0 && since >= nth) patch(r);
     return r;
   };
 }
+
+/** The replicas a run froze (their IO threads stopped before the positions were read). */
+const frozenBy = (fake: FakeCluster) => fake.callsOf('inspectCluster').flatMap((c) => c.freeze ?? []);
 
 const node = (r: InspectResult, name: string) => r.topology.nodes.find((n) => n.name === name)!;
 
@@ -129,17 +133,13 @@ describe('domain errors fail the run cleanly, naming the host', () => {
         await expectCleanFailure(handle, fake);
         // Nothing changed: no fence, and the IO threads the run stopped are started again.
         expect(fake.called('fenceOldPrimary')).toBe(false);
+        expect(frozenBy(fake).sort()).toEqual(['db2', 'db3']);
         expect(
           fake
             .callsOf('startReceiving')
             .map((c) => c.host)
             .sort(),
-        ).toEqual(
-          fake
-            .callsOf('stopReceiving')
-            .map((c) => c.host)
-            .sort(),
-        );
+        ).toEqual(frozenBy(fake).sort());
       });
     },
   );

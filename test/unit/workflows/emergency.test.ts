@@ -73,6 +73,12 @@ describe('emergency recovery', () => {
         expect(fake.callsOf('detachTraffic')).toEqual([{ cluster: fake.name, host: 'db1' }]);
         expect(own.indexOf('salvageBinlog')).toBeLessThan(own.indexOf('detachTraffic'));
         expect(own.indexOf('probePrimary')).toBeLessThan(own.indexOf('fenceOldPrimary'));
+        // The freeze and the positions it fixes are one step: the replicas stop receiving, then the
+        // cluster is read, in one discovery before the fence.
+        const freezing = fake.callsOf('inspectCluster').filter((c) => c.freeze?.length);
+        expect(freezing.map((c) => c.freeze)).toEqual([['db2', 'db3']]);
+        expect(fake.called('stopReceiving')).toBe(false);
+        expect(r.timeline.filter((t) => t.step === 'stop receiving')).toHaveLength(1);
         expect(fake.callsOf('promote')).toEqual([{ cluster: fake.name, host: 'db3' }]);
         expect(fake.callsOf('repoint')).toEqual([{ cluster: fake.name, host: 'db2', source: 'db3' }]);
         expect(fake.writers()).toEqual(['db3']);

@@ -303,7 +303,9 @@ export class FakeCluster {
     });
     return {
       loadClusterSpec: () => structuredClone(this.spec),
-      inspectCluster: ({ traffic }) => {
+      inspectCluster: async ({ cluster, traffic, freeze }) => {
+        // As the activity: the replicas named stop receiving first (not recorded as calls of their own).
+        for (const host of freeze ?? []) await this.byDefault('stopReceiving', { cluster, host });
         const nodes = [...this.nodes.values()].map((n) => structuredClone(n));
         return {
           topology: { cluster: this.name, nodes },

@@ -114,6 +114,7 @@ describe('emergency recovery and the runbook holding the lock', () => {
           'refused',
         );
         expect(fake.names('stopReceiving', 'fenceOldPrimary')).toEqual([]);
+        expect(fake.callsOf('inspectCluster').filter((c) => c.freeze?.length)).toEqual([]);
         await planned.terminate('test over');
       });
     },

@@ -118,12 +118,26 @@ function isOurServer(s: DevServer): boolean {
   return cmdline.includes('\0start-dev\0') && cmdline.includes(`\0--port\0${port}\0`);
 }
 
-function logTail(file: string, lines = 15): string {
+function logTail(file: string): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return startFailure(readFileSync(file, 'utf8'));
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * What a server's log says about why it died while starting: the last lines, led by the lines
+ * that give the reason. A Go panic prints its message above a stack trace of dozens of lines, so
+ * the tail alone would show only the trace.
+ */
+export function startFailure(log: string, lines = 15): string {
+  const all = log.trimEnd().split('\n');
+  const tail = all.slice(-lines);
+  const reasons = all.filter(
+    (l, i) => i < all.length - lines && /^(panic: |Error: )|address already in use/.test(l),
+  );
+  return [...reasons.slice(-3), ...(reasons.length ? ['...'] : []), ...tail].join('\n');
 }
 
 async function connect(address: string, timeoutMs: number): Promise<Connection> {

@@ -131,7 +131,7 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
 
       // 4. Freeze what the replicas received (IO threads stopped), then read the positions the
       // decision rests on: a partitioned primary can no longer move them.
-      const { settled } = await freezeAndRead(run, primary, seen, {
+      const settled = await freezeAndRead(run, primary, seen, {
         atOnce: changed('emergency-freeze-and-read'),
         onFreeze: (replicas) => (frozen = replicas),
       });

@@ -8,31 +8,25 @@ import { acts, call } from '../activities';
 import type { Runbook } from '../runbook';
 import { replicasOf } from './nodes';
 
-export interface Frozen {
-  /** The replicas whose IO thread the run stopped (thawed again on a refusal). */
-  replicas: string[];
-  /** The positions read after the freeze: what the decision rests on. */
-  settled: InspectResult;
-}
-
 /**
- * Stops the IO thread of every reachable replica of `primary`, then reads the positions. Since
- * patch emergency-freeze-and-read (`atOnce`), in one step: `onFreeze` hears the replicas before it
- * starts, so a run that fails part way still thaws them (starting an IO thread is idempotent).
+ * Stops the IO thread of every reachable replica of `primary`, then reads the positions the
+ * decision rests on. Since patch emergency-freeze-and-read (`atOnce`), in one step: `onFreeze`
+ * hears the replicas before it starts, so a run that fails part way still thaws them (starting
+ * an IO thread is idempotent).
  */
 export async function freezeAndRead(
   run: Runbook,
   primary: string,
   seen: InspectResult,
   { atOnce, onFreeze }: { atOnce: boolean; onFreeze: (replicas: string[]) => void },
-): Promise<Frozen> {
+): Promise<InspectResult> {
   const { cluster } = run;
   const replicas = replicasOf(seen, primary)
     .filter((n) => n.reachable)
     .map((n) => n.name);
   if (atOnce) {
     onFreeze(replicas);
-    const settled = await run.step(
+    return run.step(
       'stop receiving',
       undefined,
       () =>
@@ -43,7 +37,6 @@ export async function freezeAndRead(
         }),
       () => `IO threads of ${replicas.join(', ') || 'no replica'} stopped, then the positions read`,
     );
-    return { replicas, settled };
   }
   await Promise.all(
     replicas.map((host) =>
@@ -53,10 +46,9 @@ export async function freezeAndRead(
     ),
   );
   onFreeze(replicas);
-  const settled = await run.step('read positions', undefined, () =>
+  return run.step('read positions', undefined, () =>
     call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
   );
-  return { replicas, settled };
 }
 
 /** Undoes freezeAndRead, also when the run is being cancelled. */

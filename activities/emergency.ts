@@ -85,16 +85,21 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
       const host = hostOf(cluster, hostName);
       const d = dialectFor(cluster.flavor);
       const router = shared.routerFor(cluster);
-      let mysqldRefused = false;
       // The fences are independent and run together, each bounded; only a traffic move that may
       // wait first hears how read_only and the option file went.
-      const readOnlyFence = shared.pools
+      const readOnlyAttempt = shared.pools
         .with(host, (c) => execute(c, d.readOnlyOn(2), 5000))
-        .then((): FenceOutcome => ({ status: 'done', detail: `read_only set on ${host.name}` }))
-        .catch((e): FenceOutcome => {
-          mysqldRefused = (e as { code?: string }).code === 'ECONNREFUSED';
-          return { status: 'failed', detail: classifySqlError(host.name, 'set read_only', e).message };
-        });
+        .then(() => ({
+          outcome: { status: 'done', detail: `read_only set on ${host.name}` } as FenceOutcome,
+          mysqldRefused: false,
+        }))
+        .catch((e) => ({
+          outcome: {
+            status: 'failed',
+            detail: classifySqlError(host.name, 'set read_only', e).message,
+          } as FenceOutcome,
+          mysqldRefused: (e as { code?: string }).code === 'ECONNREFUSED',
+        }));
       // The host may answer SSH while its mysqld is dead (OOM, crash): then a restart stays fenced.
       const optionFileFence = shared.persistReadOnly(cluster, host, {
         cluster: name,
@@ -111,8 +116,8 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
       const trafficFence = async (): Promise<FenceOutcome> => {
         if (router.type === 'none') return { status: 'skipped', detail: 'no traffic router configured' };
         // A refused connection comes back at once; a host that does not answer is not waited for.
-        if (!mayWait || (await within(readOnlyFence, REFUSED_WITHIN_MS)) === undefined || !mysqldRefused)
-          return detach();
+        const mysqldRefused = mayWait && (await within(readOnlyAttempt, REFUSED_WITHIN_MS))?.mysqldRefused;
+        if (!mysqldRefused) return detach();
         const optionFile = await within(optionFileFence, FENCE_TRAFFIC_TIMEOUT_MS);
         if (!trafficMayWait({ mysqldRefused, optionFile })) return detach();
         return {
@@ -121,7 +126,7 @@ export function createEmergencyActivities(deps: ActivityDeps, shared: EmergencyS
         };
       };
       const [readOnly, traffic, command, optionFile] = await Promise.all([
-        readOnlyFence,
+        readOnlyAttempt.then((a) => a.outcome),
         trafficFence(),
         cluster.policy.fenceCommand
           ? runCommand(cluster.policy.fenceCommand, fenceEnv(cluster, host), FENCE_COMMAND_TIMEOUT_MS)
@@ -215,12 +220,8 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 }
 
 /** The outcome, or "failed" once `ms` pass (the late answer is ignored: a detach is harmless). */
-function bounded(p: Promise<FenceOutcome>, ms: number, why: string): Promise<FenceOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<FenceOutcome>((resolve) => {
-    timer = setTimeout(() => resolve({ status: 'failed', detail: why }), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+async function bounded(p: Promise<FenceOutcome>, ms: number, why: string): Promise<FenceOutcome> {
+  return (await within(p, ms)) ?? { status: 'failed', detail: why };
 }
 
 function fenceEnv(cluster: Cluster, host: Host): Record<string, string> {

@@ -51,12 +51,12 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const randomName = (n: number) =>
   Array.from(randomBytes(n), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
 
-/** Runs fn on a fresh bench lab and tears everything down afterwards. */
 /** The bench's own logs, at LOG_LEVEL (default warn), on stderr: stdout is the result (--json). */
 export function benchLogger(): Logger {
   return pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
 }
 
+/** Runs fn on a fresh bench lab and tears everything down afterwards. */
 export async function withBenchLab<R>(o: BenchLabOptions, fn: (lab: BenchLab) => Promise<R>): Promise<R> {
   const { log } = o;
   const teardown = new Teardown(log);

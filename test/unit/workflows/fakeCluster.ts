@@ -12,7 +12,7 @@ import { validateInventory, type Cluster } from '../../../domain/inventory';
 import type { NodeState, ReplicationFacts, TopologyNodeView } from '../../../domain/topology';
 import { skippedSalvage } from '../../../domain/salvage';
 import type { PrimaryProbe } from '../../../domain/emergency';
-import { trafficMayWait } from '../../../domain/emergency/fence';
+import { fenceHeld, trafficMayWait } from '../../../domain/emergency/fence';
 
 export type ActivityName = keyof Activities;
 export type ActivityArg<K extends ActivityName> = Parameters<Activities[K]>[0];
@@ -455,13 +455,13 @@ export class FakeCluster {
         const optionFile = this.persisted(host, true);
         // As the activity: a mysqld that refuses (down, its host up) keeps the traffic.
         const mysqldRefused = !n.reachable && /ECONNREFUSED/.test(n.error ?? '');
-        if (mayWait && trafficMayWait({ mysqldRefused, optionFile })) {
-          const traffic = { status: 'deferred' as const, detail: `left on ${host} until the promotion` };
-          return { host, readOnly, traffic, command, optionFile, fenced: true };
-        }
-        this.traffic = this.traffic.filter((h) => h !== host);
-        const traffic = { status: 'done' as const, detail: `VIP removed from ${host}` };
-        return { host, readOnly, traffic, command, optionFile, fenced: true };
+        const deferred = mayWait && trafficMayWait({ mysqldRefused, optionFile });
+        if (!deferred) this.traffic = this.traffic.filter((h) => h !== host);
+        const traffic = deferred
+          ? { status: 'deferred' as const, detail: `left on ${host} until the promotion` }
+          : { status: 'done' as const, detail: `VIP removed from ${host}` };
+        const report = { readOnly, traffic, command, optionFile };
+        return { host, ...report, fenced: fenceHeld(report) };
       },
       stopReceiving: ({ host }) => {
         this.reachable(host, 'stop receiving');

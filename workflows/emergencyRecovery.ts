@@ -48,6 +48,8 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
     const { cluster } = input;
     const gate = new ApprovalGate();
     const triggeredAt = recordTrigger(run, input);
+    // Asked before the first local activity, as workflows/patches.ts requires.
+    const lastBeside = changed('emergency-last-recovery-beside');
 
     // 1. Lock the cluster: one runbook per cluster at a time. Taking it costs a workflow start, so
     // it is taken while step 2 only reads; nothing changes before it is held. A runbook holding it
@@ -71,11 +73,15 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
     try {
       // 2. Confirm the failure: the worker's probes AND the replicas' IO threads. The first
       // discovery doubles as the first "ask the replicas", so when the alert names the primary
-      // the probes run alongside it. The last recovery is read meanwhile.
-      const lastRecovery = run.step('last recovery', undefined, () =>
-        callLocal(localActs.lastRecovery, `last recovery of ${cluster}`, { cluster }),
-      );
-      lastRecovery.catch(() => undefined); // awaited in step 3
+      // the probes run alongside it. The last recovery is read meanwhile, as an activity
+      // scheduled after the discovery: as a local activity it held back the first task's
+      // commands (lock, discovery, probe) until Temporal's visibility had answered.
+      const readLastRecovery = () =>
+        run.step('last recovery', undefined, () =>
+          lastBeside
+            ? call(acts.lastRecovery, `last recovery of ${cluster}`, { cluster })
+            : callLocal(localActs.lastRecovery, `last recovery of ${cluster}`, { cluster }),
+        );
       const confirm = async () => {
         const discovering = run.step('discover', undefined, () =>
           call(acts.inspectCluster, `discover ${cluster}`, { cluster, traffic: false }),
@@ -91,7 +97,11 @@ export async function emergencyRecovery(raw: EmergencyRecoveryInput): Promise<Em
           ]);
         return confirmation;
       };
-      let { verdict, seen } = await confirm();
+      const readBefore = lastBeside ? undefined : readLastRecovery(); // runs recorded before the patch
+      const confirming = confirm();
+      const lastRecovery = readBefore ?? readLastRecovery();
+      lastRecovery.catch(() => undefined); // awaited in step 3
+      let { verdict, seen } = await confirming;
       if (verdict.verdict === 'confirmed') {
         // The hooks hear of it at once but are not waited for: the recovery does not depend on them.
         detected = notify(run, 'detected', { cluster, primary: primary!, reason: input.reason ?? '' });

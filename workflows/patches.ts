@@ -10,6 +10,11 @@
 //      when the change may wait for a release and its note tells operators to let open runs end.
 // The replay suite (test/unit/workflows/replay.test.ts) fails on a change made neither way.
 //
+// Ask `changed(id)` before a local activity of the same workflow task, never in the activation
+// that a local activity's result starts: a history whose task ended right after that result
+// holds the marker in the next task, and replay meets the marker before the code that asks for
+// it (non-determinism; seen with emergency-last-recovery-beside in 1 of 12 runs of a test).
+//
 // A patch's life: added as `changed(id)`; once no run that started before every worker ran the
 // patched release can still be open (the runbooks' longest life: the 24 h rollback window, plus
 // margin), marked `deprecated` with the old branch deleted from the code (deprecatePatch keeps
@@ -40,6 +45,12 @@ export const PATCHES = {
     workflows: ['emergencyRecovery'],
     reason:
       "the replicas' IO threads stop and the positions are read in one step (inspectCluster with freeze) instead of two: one engine round trip less before the promotion (issue 18)",
+  },
+  'emergency-last-recovery-beside': {
+    date: '2026-12-06',
+    workflows: ['emergencyRecovery'],
+    reason:
+      "the anti-flapping record (Temporal's visibility) is read by an ordinary activity scheduled after the discovery, not a local activity: a local activity held the first workflow task's commands (lock, discovery, probe) until visibility had answered (issue 18)",
   },
 } as const satisfies Record<string, Patch>;
 

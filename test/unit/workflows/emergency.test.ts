@@ -1,6 +1,7 @@
 // Emergency recovery, every branch up to the promotion and the ways it ends, with the real workflow
 // code and the fake cluster's activities.
 import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { RUNBOOKS, type EmergencyRecoveryInput } from '../../../domain/runbook';
 import { emergencyRecovery, fenceWatch } from '../../../workflows';
 import {
@@ -10,8 +11,10 @@ import {
   progressQuery,
   workflowIdFor,
 } from '../../../workflows/api';
+import { runMetricsSinks } from '../../../metrics/runSink';
 import { failureOf, waitForPhase, withWorker, type WorkerContext } from './env';
 import { FakeCluster, nonRetryable } from './fakeCluster';
+import { workflowTestEnv } from './sharedServer';
 
 function start(ctx: WorkerContext, input: Partial<EmergencyRecoveryInput> = {}) {
   return ctx.client.workflow.start(emergencyRecovery, {
@@ -242,6 +245,53 @@ describe('emergency recovery', () => {
         expect(fake.names(...CHANGES)).toEqual([]);
         expectUnlocked(fake);
         expect(ctx.runs.find((x) => x.event === 'ended')?.outcome).toBe('refused');
+      });
+    },
+  );
+
+  test.concurrent(
+    'the first workflow task schedules the lock, the discovery and the probe, then the last recovery: nothing waits for visibility',
+    async () => {
+      const fake = new FakeCluster();
+      fake.kill('db1');
+      await withWorker(fake, async (ctx) => {
+        const handle = await start(ctx, { primary: 'db1' });
+        expect((await handle.result()).outcome).toBe('recovered');
+        await stopFenceWatch(ctx, 'db1');
+        const history = await handle.fetchHistory();
+        // The run replays on the code that recorded it (a patch asked after a local activity in
+        // the same task would not).
+        await Worker.runReplayHistory(
+          { workflowBundle: { codePath: workflowTestEnv('bundle') }, sinks: runMetricsSinks() },
+          history,
+          handle.workflowId,
+        );
+        const events = history.events ?? [];
+        // The commands of the first completed workflow task: the events right after it.
+        const from = events.findIndex((e) => e.workflowTaskCompletedEventAttributes) + 1;
+        const end = events.findIndex(
+          (e, i) =>
+            i >= from &&
+            !e.activityTaskScheduledEventAttributes &&
+            !e.markerRecordedEventAttributes &&
+            !e.upsertWorkflowSearchAttributesEventAttributes,
+        );
+        const first = events.slice(from, end);
+        const scheduled = first.flatMap(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+        );
+        expect(scheduled).toEqual([
+          'acquireClusterLock',
+          'warmConnections',
+          'inspectCluster',
+          'probePrimary',
+          'lastRecovery',
+        ]);
+        // The spec is the one local activity: the last recovery no longer holds the task open.
+        const localActivities = events.filter(
+          (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+        );
+        expect(localActivities).toHaveLength(1);
       });
     },
   );

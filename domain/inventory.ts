@@ -1,27 +1,32 @@
 // The inventory: what a DBA writes once to describe their clusters. Pure (zod only) so workflows
 // can import the types; loading the YAML file and resolving secrets happen on the worker.
 import { z } from 'zod';
+import { lazySchema } from './lazySchema';
 
 export const FLAVORS = ['mariadb', 'mysql'] as const;
 export const PROMOTION_RULES = ['must', 'prefer', 'neutral', 'prefer_not', 'must_not'] as const;
 
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, "_", "." or "-"');
-const port = z
-  .number({ error: 'expected an integer 1-65535' })
-  .int('expected an integer 1-65535')
-  .min(1, 'expected an integer 1-65535')
-  .max(65535, 'expected an integer 1-65535');
+const name = lazySchema(() =>
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a name of letters, digits, "_", "." or "-"'),
+);
+const port = lazySchema(() =>
+  z
+    .number({ error: 'expected an integer 1-65535' })
+    .int('expected an integer 1-65535')
+    .min(1, 'expected an integer 1-65535')
+    .max(65535, 'expected an integer 1-65535'),
+);
 const seconds = (min: number) => z.number().int().min(min);
 
 /** "ssh-ed25519 AAAA..." as in known_hosts, without the host name. */
-const hostKey = z
-  .string()
-  .regex(
-    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/,
-    'expected an OpenSSH public key "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 HOST prints it)',
-  );
+const hostKey = lazySchema(() =>
+  z
+    .string()
+    .regex(
+      /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/,
+      'expected an OpenSSH public key "ssh-ed25519 AAAA..." (ssh-keyscan -t ed25519 HOST prints it)',
+    ),
+);
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 =
@@ -86,162 +91,170 @@ export function datadirProblem(path: string): string | undefined {
   return undefined;
 }
 
-export const HostSchema = z.strictObject({
-  name,
-  address: z
-    .string()
-    .refine(isHostAddress, 'expected an IP address or a DNS host name, e.g. 10.0.0.11 or db1.example.com'),
-  port: port.default(3306),
-  ssh: z
-    .strictObject({
-      port: port.default(22),
-      hostKey,
-      user: z.string().min(1).optional(),
-    })
-    .optional(),
-  promotion: z.enum(PROMOTION_RULES).default('neutral'),
-  /**
-   * An option file the server reads at start that successover may write (over SSH): read_only=ON
-   * when it fences or demotes this host, so a restart keeps it read-only; removed on promotion.
-   */
-  optionFile: z
-    .string()
-    .regex(
-      /^\/[^\0]*\.cnf$/,
-      'expected the absolute path of a .cnf file, e.g. /etc/mysql/conf.d/zz-successover.cnf',
-    )
-    .optional(),
-  dataCenter: z.string().min(1).optional(),
-  /**
-   * The physical machine or hypervisor the host runs on (default: its address): a drain of that
-   * machine moves the primaries it runs, and its hosts are never the candidates.
-   */
-  machine: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,252}$/,
-      'expected the name of the physical machine or hypervisor the host runs on, e.g. hv12 or hv12.example.com (letters, digits, "_", ".", ":" or "-")',
-    )
-    .optional(),
-  /**
-   * @@log_bin_basename (e.g. /var/lib/mysql/mysql-bin): where emergency recovery's salvage reads the
-   * binary log of this host when its mysqld died; absent, the one index file in service.datadir.
-   */
-  binlogBasename: z
-    .string()
-    .regex(/^\/[^\0\s]+$/, 'expected an absolute path without spaces, e.g. /var/lib/mysql/mysql-bin')
-    .optional(),
-  /** How provisioning stops/starts mariadbd for a physical restore; absent = physical restore refused. */
-  service: z
-    .strictObject({
-      /** The server's data directory on the host: a physical backup is restored into it. */
-      datadir: z
-        .string()
-        .regex(/^\//, 'expected an absolute path, e.g. /var/lib/mysql')
-        .superRefine((d, ctx) => {
-          const problem = d.startsWith('/') ? datadirProblem(d) : undefined;
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        }),
-      /** Run over SSH: starts mariadbd, returns once it answers, and succeeds when it already runs. */
-      startCommand: z.string().min(1, 'expected a shell command, e.g. systemctl start mariadb'),
-      /** Run over SSH: stops mariadbd, returns once it is gone, and succeeds when it is not running. */
-      stopCommand: z.string().min(1, 'expected a shell command, e.g. systemctl stop mariadb'),
-    })
-    .optional(),
-});
-
-const cidr32 = z
-  .string()
-  .regex(/^\d{1,3}(\.\d{1,3}){3}\/32$/, 'expected an IPv4 address with /32, e.g. 10.0.0.100/32');
-
-export const TrafficSchema = z.discriminatedUnion(
-  'type',
-  [
-    z.strictObject({
-      type: z.literal('vip'),
-      address: cidr32,
-      interface: z
-        .string({ error: 'a VIP needs the network interface to add it on, e.g. interface: eth0' })
-        .min(1),
-      /** Gratuitous ARP so neighbours learn the new holder at once. */
-      arping: z.boolean().default(true),
-    }),
-    z.strictObject({
-      type: z.literal('haproxy'),
-      /** HAProxy runtime API: "unix:/run/haproxy/admin.sock" or "tcp:127.0.0.1:9999". */
-      runtimeApi: z
-        .string({ error: 'haproxy needs runtimeApi, e.g. runtimeApi: unix:/run/haproxy/admin.sock' })
-        .regex(/^(unix:\/.+|tcp:[^:]+:\d+)$/, 'expected "unix:/path/to/socket" or "tcp:HOST:PORT"'),
-      backend: z
-        .string({ error: 'haproxy needs the writer backend name, e.g. backend: mysql_writer' })
-        .min(1),
-      /** Inventory host name -> HAProxy server name, when they differ. */
-      servers: z.record(z.string(), z.string()).default({}),
-    }),
-    z.strictObject({ type: z.literal('none') }),
-  ],
-  { error: 'expected one of vip, haproxy, none' },
+export const HostSchema = lazySchema(() =>
+  z.strictObject({
+    name,
+    address: z
+      .string()
+      .refine(isHostAddress, 'expected an IP address or a DNS host name, e.g. 10.0.0.11 or db1.example.com'),
+    port: port.default(3306),
+    ssh: z
+      .strictObject({
+        port: port.default(22),
+        hostKey,
+        user: z.string().min(1).optional(),
+      })
+      .optional(),
+    promotion: z.enum(PROMOTION_RULES).default('neutral'),
+    /**
+     * An option file the server reads at start that successover may write (over SSH): read_only=ON
+     * when it fences or demotes this host, so a restart keeps it read-only; removed on promotion.
+     */
+    optionFile: z
+      .string()
+      .regex(
+        /^\/[^\0]*\.cnf$/,
+        'expected the absolute path of a .cnf file, e.g. /etc/mysql/conf.d/zz-successover.cnf',
+      )
+      .optional(),
+    dataCenter: z.string().min(1).optional(),
+    /**
+     * The physical machine or hypervisor the host runs on (default: its address): a drain of that
+     * machine moves the primaries it runs, and its hosts are never the candidates.
+     */
+    machine: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,252}$/,
+        'expected the name of the physical machine or hypervisor the host runs on, e.g. hv12 or hv12.example.com (letters, digits, "_", ".", ":" or "-")',
+      )
+      .optional(),
+    /**
+     * @@log_bin_basename (e.g. /var/lib/mysql/mysql-bin): where emergency recovery's salvage reads the
+     * binary log of this host when its mysqld died; absent, the one index file in service.datadir.
+     */
+    binlogBasename: z
+      .string()
+      .regex(/^\/[^\0\s]+$/, 'expected an absolute path without spaces, e.g. /var/lib/mysql/mysql-bin')
+      .optional(),
+    /** How provisioning stops/starts mariadbd for a physical restore; absent = physical restore refused. */
+    service: z
+      .strictObject({
+        /** The server's data directory on the host: a physical backup is restored into it. */
+        datadir: z
+          .string()
+          .regex(/^\//, 'expected an absolute path, e.g. /var/lib/mysql')
+          .superRefine((d, ctx) => {
+            const problem = d.startsWith('/') ? datadirProblem(d) : undefined;
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+        /** Run over SSH: starts mariadbd, returns once it answers, and succeeds when it already runs. */
+        startCommand: z.string().min(1, 'expected a shell command, e.g. systemctl start mariadb'),
+        /** Run over SSH: stops mariadbd, returns once it is gone, and succeeds when it is not running. */
+        stopCommand: z.string().min(1, 'expected a shell command, e.g. systemctl stop mariadb'),
+      })
+      .optional(),
+  }),
 );
 
-export const HookSchema = z.strictObject({
-  /** Runs on the worker with the run's facts in SUCCESSOVER_* environment variables. */
-  command: z.array(z.string()).min(1).optional(),
-  url: z.url().optional(),
-  on: z.array(z.enum(['detected', 'succeeded', 'failed'])).default(['detected', 'succeeded', 'failed']),
-});
+const cidr32 = lazySchema(() =>
+  z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/32$/, 'expected an IPv4 address with /32, e.g. 10.0.0.100/32'),
+);
 
-export const PolicySchema = z.strictObject({
-  maxLagSeconds: z.number().min(0).default(5),
-  /** -1 waits for the relay log forever, 0 not at all, N seconds at most. */
-  relayLogWaitSeconds: seconds(-1).default(600),
-  recoveryBlockSeconds: seconds(0).default(3600),
-  requireApproval: z.boolean().default(false),
-  approvalTimeoutSeconds: seconds(1).default(900),
-  longTransactionSeconds: seconds(0).default(60),
-  /** Abort emergency recovery on errant GTIDs (default) or carry on and report them. */
-  errantGtids: z.enum(['abort', 'ignore']).default('abort'),
-  /**
-   * When the candidate cannot take what another replica has in time: promote the most advanced
-   * replica the rules allow instead (default), or promote behind it and list what is missing.
-   */
-  catchUp: z.enum(['most-advanced', 'promote-anyway']).default('most-advanced'),
-  /**
-   * How long an emergency recovery waits for a runbook that holds the cluster lock and cannot
-   * step aside (past its point of no return) before it refuses, naming the holder.
-   */
-  lockWaitSeconds: seconds(0).default(120),
-  /**
-   * When a fenced old primary answers again holding nothing the new primary lacks: leave it fenced
-   * for `successover run rejoin` (default), or rejoin it from the fence watch (a master-master
-   * pair's side becomes the standby again, both ways).
-   */
-  rejoin: z.enum(['manual', 'auto']).default('manual'),
-  /**
-   * Emergency recovery: when the failed primary's host answers SSH and its mysqld does not, apply
-   * the transactions its binary log holds and the candidate lacks to the candidate before it
-   * becomes writable, for at most this long (0: never).
-   */
-  salvageSeconds: seconds(0).default(30),
-  /** Only these hosts may be promoted (empty: all). */
-  allow: z.array(z.string()).default([]),
-  /** These hosts are never promoted. */
-  deny: z.array(z.string()).default([]),
-  /** A STONITH command run on the worker to fence a dead primary; SUCCESSOVER_HOST etc. are set. */
-  fenceCommand: z.array(z.string()).min(1).optional(),
-  /**
-   * Emergency recovery started by an alert (the webhook receiver): the worker's probes of the
-   * primary that must fail. The alert is a witness already, and every reachable replica must
-   * agree as well; a recovery started any other way asks `detector.probes`.
-   */
-  alertProbes: z.number().int().min(1).max(100).default(1),
-  detector: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      intervalSeconds: z.number().min(0.2).default(2),
-      probes: z.number().int().min(1).default(3),
-    })
-    .default({ enabled: false, intervalSeconds: 2, probes: 3 }),
-});
+export const TrafficSchema = lazySchema(() =>
+  z.discriminatedUnion(
+    'type',
+    [
+      z.strictObject({
+        type: z.literal('vip'),
+        address: cidr32,
+        interface: z
+          .string({ error: 'a VIP needs the network interface to add it on, e.g. interface: eth0' })
+          .min(1),
+        /** Gratuitous ARP so neighbours learn the new holder at once. */
+        arping: z.boolean().default(true),
+      }),
+      z.strictObject({
+        type: z.literal('haproxy'),
+        /** HAProxy runtime API: "unix:/run/haproxy/admin.sock" or "tcp:127.0.0.1:9999". */
+        runtimeApi: z
+          .string({ error: 'haproxy needs runtimeApi, e.g. runtimeApi: unix:/run/haproxy/admin.sock' })
+          .regex(/^(unix:\/.+|tcp:[^:]+:\d+)$/, 'expected "unix:/path/to/socket" or "tcp:HOST:PORT"'),
+        backend: z
+          .string({ error: 'haproxy needs the writer backend name, e.g. backend: mysql_writer' })
+          .min(1),
+        /** Inventory host name -> HAProxy server name, when they differ. */
+        servers: z.record(z.string(), z.string()).default({}),
+      }),
+      z.strictObject({ type: z.literal('none') }),
+    ],
+    { error: 'expected one of vip, haproxy, none' },
+  ),
+);
+
+export const HookSchema = lazySchema(() =>
+  z.strictObject({
+    /** Runs on the worker with the run's facts in SUCCESSOVER_* environment variables. */
+    command: z.array(z.string()).min(1).optional(),
+    url: z.url().optional(),
+    on: z.array(z.enum(['detected', 'succeeded', 'failed'])).default(['detected', 'succeeded', 'failed']),
+  }),
+);
+
+export const PolicySchema = lazySchema(() =>
+  z.strictObject({
+    maxLagSeconds: z.number().min(0).default(5),
+    /** -1 waits for the relay log forever, 0 not at all, N seconds at most. */
+    relayLogWaitSeconds: seconds(-1).default(600),
+    recoveryBlockSeconds: seconds(0).default(3600),
+    requireApproval: z.boolean().default(false),
+    approvalTimeoutSeconds: seconds(1).default(900),
+    longTransactionSeconds: seconds(0).default(60),
+    /** Abort emergency recovery on errant GTIDs (default) or carry on and report them. */
+    errantGtids: z.enum(['abort', 'ignore']).default('abort'),
+    /**
+     * When the candidate cannot take what another replica has in time: promote the most advanced
+     * replica the rules allow instead (default), or promote behind it and list what is missing.
+     */
+    catchUp: z.enum(['most-advanced', 'promote-anyway']).default('most-advanced'),
+    /**
+     * How long an emergency recovery waits for a runbook that holds the cluster lock and cannot
+     * step aside (past its point of no return) before it refuses, naming the holder.
+     */
+    lockWaitSeconds: seconds(0).default(120),
+    /**
+     * When a fenced old primary answers again holding nothing the new primary lacks: leave it fenced
+     * for `successover run rejoin` (default), or rejoin it from the fence watch (a master-master
+     * pair's side becomes the standby again, both ways).
+     */
+    rejoin: z.enum(['manual', 'auto']).default('manual'),
+    /**
+     * Emergency recovery: when the failed primary's host answers SSH and its mysqld does not, apply
+     * the transactions its binary log holds and the candidate lacks to the candidate before it
+     * becomes writable, for at most this long (0: never).
+     */
+    salvageSeconds: seconds(0).default(30),
+    /** Only these hosts may be promoted (empty: all). */
+    allow: z.array(z.string()).default([]),
+    /** These hosts are never promoted. */
+    deny: z.array(z.string()).default([]),
+    /** A STONITH command run on the worker to fence a dead primary; SUCCESSOVER_HOST etc. are set. */
+    fenceCommand: z.array(z.string()).min(1).optional(),
+    /**
+     * Emergency recovery started by an alert (the webhook receiver): the worker's probes of the
+     * primary that must fail. The alert is a witness already, and every reachable replica must
+     * agree as well; a recovery started any other way asks `detector.probes`.
+     */
+    alertProbes: z.number().int().min(1).max(100).default(1),
+    detector: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        intervalSeconds: z.number().min(0.2).default(2),
+        probes: z.number().int().min(1).default(3),
+      })
+      .default({ enabled: false, intervalSeconds: 2, probes: 3 }),
+  }),
+);
 
 /**
  * Label names selectors test (domain/fleet/select.ts). "name" and "all" are the selector's own
@@ -251,65 +264,75 @@ export const LABEL_NAME = /^[A-Za-z0-9]([A-Za-z0-9_./-]{0,61}[A-Za-z0-9])?$/;
 /** Label values: no "," "=" "!" "*" "?" or spaces, which the selector syntax uses. */
 export const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9_./:-]{0,61}[A-Za-z0-9])?$/;
 export const RESERVED_LABELS = ['name', 'all'];
-const labelName = z
-  .string()
-  .regex(
-    LABEL_NAME,
-    'expected a label name of letters, digits, "_", ".", "/" or "-", starting and ending with a letter or digit, at most 63 characters',
-  )
-  .refine((k) => !RESERVED_LABELS.includes(k), {
-    error:
-      'reserved: selectors write name=GLOB for the cluster name and "all" for every cluster; rename the label',
-  });
-const labelValue = z
-  .string({ error: 'expected a string: quote a number or true/false, e.g. tier: "1"' })
-  .regex(
-    LABEL_VALUE,
-    'expected a value of letters, digits, "_", ".", "/", ":" or "-", starting and ending with a letter or digit, at most 63 characters',
-  );
+const labelName = lazySchema(() =>
+  z
+    .string()
+    .regex(
+      LABEL_NAME,
+      'expected a label name of letters, digits, "_", ".", "/" or "-", starting and ending with a letter or digit, at most 63 characters',
+    )
+    .refine((k) => !RESERVED_LABELS.includes(k), {
+      error:
+        'reserved: selectors write name=GLOB for the cluster name and "all" for every cluster; rename the label',
+    }),
+);
+const labelValue = lazySchema(() =>
+  z
+    .string({ error: 'expected a string: quote a number or true/false, e.g. tier: "1"' })
+    .regex(
+      LABEL_VALUE,
+      'expected a value of letters, digits, "_", ".", "/", ":" or "-", starting and ending with a letter or digit, at most 63 characters',
+    ),
+);
 
-export const ClusterSchema = z.strictObject({
-  name,
-  flavor: z.enum(FLAVORS),
-  /** What selectors choose clusters by (`--selector tier=gold,dc=eu`), e.g. { tier: gold, dc: eu }. */
-  labels: z.record(labelName, labelValue).optional(),
-  hosts: z.array(HostSchema).min(2, 'a cluster needs at least 2 hosts (a primary and a replica)'),
-  /** The primary when the inventory was written: a hint (runbooks move it); a mismatch is a warning. */
-  primary: z.string().optional(),
-  traffic: TrafficSchema.default({ type: 'none' }),
-  policy: PolicySchema.default(PolicySchema.parse({})),
-  hooks: z.array(HookSchema).default([]),
-});
+export const ClusterSchema = lazySchema(() =>
+  z.strictObject({
+    name,
+    flavor: z.enum(FLAVORS),
+    /** What selectors choose clusters by (`--selector tier=gold,dc=eu`), e.g. { tier: gold, dc: eu }. */
+    labels: z.record(labelName, labelValue).optional(),
+    hosts: z.array(HostSchema).min(2, 'a cluster needs at least 2 hosts (a primary and a replica)'),
+    /** The primary when the inventory was written: a hint (runbooks move it); a mismatch is a warning. */
+    primary: z.string().optional(),
+    traffic: TrafficSchema.default({ type: 'none' }),
+    policy: PolicySchema.default(PolicySchema.parse({})),
+    hooks: z.array(HookSchema).default([]),
+  }),
+);
 
-const passwordRef = z
-  .strictObject({
-    user: z.string().min(1),
-    passwordEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
-      .optional(),
-    passwordFile: z.string().min(1).optional(),
-    password: z
-      .never({ error: 'secrets are not written in the inventory: use passwordEnv or passwordFile' })
-      .optional(),
-  })
-  .refine((c) => (c.passwordEnv === undefined) !== (c.passwordFile === undefined), {
-    error: 'give exactly one of passwordEnv or passwordFile',
-  });
-
-export const CredentialsSchema = z.strictObject({
-  mysql: passwordRef,
-  replication: passwordRef,
-  ssh: z
+const passwordRef = lazySchema(() =>
+  z
     .strictObject({
-      user: z.string().min(1).default('root'),
-      privateKeyFile: z.string().min(1),
-      privateKey: z
-        .never({ error: 'secrets are not written in the inventory: use privateKeyFile' })
+      user: z.string().min(1),
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+        .optional(),
+      passwordFile: z.string().min(1).optional(),
+      password: z
+        .never({ error: 'secrets are not written in the inventory: use passwordEnv or passwordFile' })
         .optional(),
     })
-    .optional(),
-});
+    .refine((c) => (c.passwordEnv === undefined) !== (c.passwordFile === undefined), {
+      error: 'give exactly one of passwordEnv or passwordFile',
+    }),
+);
+
+export const CredentialsSchema = lazySchema(() =>
+  z.strictObject({
+    mysql: passwordRef,
+    replication: passwordRef,
+    ssh: z
+      .strictObject({
+        user: z.string().min(1).default('root'),
+        privateKeyFile: z.string().min(1),
+        privateKey: z
+          .never({ error: 'secrets are not written in the inventory: use privateKeyFile' })
+          .optional(),
+      })
+      .optional(),
+  }),
+);
 
 const PRIMARY_DOWN_ALERTS = ['MySQLPrimaryDown', 'MariaDBPrimaryDown'];
 const RECORDED_ALERTS = [
@@ -318,101 +341,111 @@ const RECORDED_ALERTS = [
   'MariaDBReplicationLag',
   'MariaDBReplicationBroken',
 ];
-const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+const envVar = lazySchema(() =>
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
+);
 /** Exactly one of <key>Env or <key>File: a secret given by reference, never written here. */
 const oneSecretRef =
   (key: string) =>
   (o: Record<string, unknown>): boolean =>
     (o[`${key}Env`] === undefined) !== (o[`${key}File`] === undefined);
 
-export const GrafanaWebhookSchema = z
-  .strictObject({
-    /** The contact point's HMAC secret: Grafana signs every request with it (HMAC-SHA256). */
-    secretEnv: envVar.optional(),
-    secretFile: z.string().min(1).optional(),
-    secret: z
-      .never({ error: 'secrets are not written in the inventory: use secretEnv or secretFile' })
-      .optional(),
-    /** The contact point's signature header. */
-    header: z.string().min(1).default('X-Grafana-Alerting-Signature'),
-    /** The contact point's timestamp header, if set there: then "timestamp:body" is signed. */
-    timestampHeader: z.string().min(1).optional(),
-    /** A signed timestamp older or newer than this is refused (replay protection). */
-    maxSkewSeconds: seconds(1).default(300),
-  })
-  .refine(oneSecretRef('secret'), { error: 'give exactly one of secretEnv or secretFile' });
+export const GrafanaWebhookSchema = lazySchema(() =>
+  z
+    .strictObject({
+      /** The contact point's HMAC secret: Grafana signs every request with it (HMAC-SHA256). */
+      secretEnv: envVar.optional(),
+      secretFile: z.string().min(1).optional(),
+      secret: z
+        .never({ error: 'secrets are not written in the inventory: use secretEnv or secretFile' })
+        .optional(),
+      /** The contact point's signature header. */
+      header: z.string().min(1).default('X-Grafana-Alerting-Signature'),
+      /** The contact point's timestamp header, if set there: then "timestamp:body" is signed. */
+      timestampHeader: z.string().min(1).optional(),
+      /** A signed timestamp older or newer than this is refused (replay protection). */
+      maxSkewSeconds: seconds(1).default(300),
+    })
+    .refine(oneSecretRef('secret'), { error: 'give exactly one of secretEnv or secretFile' }),
+);
 
-export const PagerDutyWebhookSchema = z
-  .strictObject({
-    /** The V3 webhook subscription's signing secret (X-PagerDuty-Signature, v1). */
-    secretEnv: envVar.optional(),
-    secretFile: z.string().min(1).optional(),
-    secret: z
-      .never({ error: 'secrets are not written in the inventory: use secretEnv or secretFile' })
-      .optional(),
-    /**
-     * PagerDuty service id or name -> cluster. Incidents carry no labels: without an entry here the
-     * cluster must be written "<clusterLabel>=<name>" in the incident title.
-     */
-    services: z.record(z.string(), z.string()).default({}),
-    /**
-     * The incident field (in event.data, dotted: "incident_key") that holds the alert name, when
-     * the title does not start with it; by default the title's leading alert name.
-     */
-    alertNameField: z
-      .string()
-      .regex(
-        /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
-        'expected a field name, e.g. incident_key',
-      )
-      .optional(),
-    /** An event whose occurred_at is further from now is refused (replay protection). */
-    maxSkewSeconds: seconds(1).default(300),
-  })
-  .refine(oneSecretRef('secret'), { error: 'give exactly one of secretEnv or secretFile' });
+export const PagerDutyWebhookSchema = lazySchema(() =>
+  z
+    .strictObject({
+      /** The V3 webhook subscription's signing secret (X-PagerDuty-Signature, v1). */
+      secretEnv: envVar.optional(),
+      secretFile: z.string().min(1).optional(),
+      secret: z
+        .never({ error: 'secrets are not written in the inventory: use secretEnv or secretFile' })
+        .optional(),
+      /**
+       * PagerDuty service id or name -> cluster. Incidents carry no labels: without an entry here the
+       * cluster must be written "<clusterLabel>=<name>" in the incident title.
+       */
+      services: z.record(z.string(), z.string()).default({}),
+      /**
+       * The incident field (in event.data, dotted: "incident_key") that holds the alert name, when
+       * the title does not start with it; by default the title's leading alert name.
+       */
+      alertNameField: z
+        .string()
+        .regex(
+          /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+          'expected a field name, e.g. incident_key',
+        )
+        .optional(),
+      /** An event whose occurred_at is further from now is refused (replay protection). */
+      maxSkewSeconds: seconds(1).default(300),
+    })
+    .refine(oneSecretRef('secret'), { error: 'give exactly one of secretEnv or secretFile' }),
+);
 
 /** The alert receiver (`successover webhook serve`): which alerts start a recovery, who may send them. */
-export const WebhookSchema = z
-  .strictObject({
-    /** The alert label that names the inventory cluster. */
-    clusterLabel: z.string().min(1).default('cluster'),
-    /** Labels that may name the failed primary: used only when the value, ":port" dropped, is a host. */
-    primaryLabels: z.array(z.string().min(1)).default(['primary', 'instance']),
-    /** Alert names (label alertname) meaning "the primary is down": only these, firing, start a recovery. */
-    primaryDownAlerts: z.array(z.string().min(1)).default(PRIMARY_DOWN_ALERTS),
-    /** Alert names that are accepted and logged but start nothing: lag, broken replication. */
-    recordedAlerts: z.array(z.string().min(1)).default(RECORDED_ALERTS),
-    /** The token senders put in "Authorization: Bearer ..." (Alertmanager, generic, Orchestrator). */
-    tokenEnv: envVar.optional(),
-    tokenFile: z.string().min(1).optional(),
-    token: z
-      .never({ error: 'secrets are not written in the inventory: use tokenEnv or tokenFile' })
-      .optional(),
-    /** Larger request bodies are refused with 413 before they are read further. */
-    bodyLimitBytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(16 * 1024 * 1024)
-      .default(256 * 1024),
-    /** Grafana requests must carry this HMAC signature; without it they need the bearer token. */
-    grafana: GrafanaWebhookSchema.optional(),
-    /** PagerDuty requests must carry this HMAC signature; without it they need the bearer token. */
-    pagerduty: PagerDutyWebhookSchema.optional(),
-  })
-  .refine((w) => w.tokenEnv === undefined || w.tokenFile === undefined, {
-    error: 'give at most one of tokenEnv or tokenFile',
-  })
-  .refine((w) => Boolean(w.tokenEnv ?? w.tokenFile ?? w.grafana ?? w.pagerduty), {
-    error: 'every request is authenticated: give tokenEnv or tokenFile (and/or grafana, pagerduty)',
-  });
+export const WebhookSchema = lazySchema(() =>
+  z
+    .strictObject({
+      /** The alert label that names the inventory cluster. */
+      clusterLabel: z.string().min(1).default('cluster'),
+      /** Labels that may name the failed primary: used only when the value, ":port" dropped, is a host. */
+      primaryLabels: z.array(z.string().min(1)).default(['primary', 'instance']),
+      /** Alert names (label alertname) meaning "the primary is down": only these, firing, start a recovery. */
+      primaryDownAlerts: z.array(z.string().min(1)).default(PRIMARY_DOWN_ALERTS),
+      /** Alert names that are accepted and logged but start nothing: lag, broken replication. */
+      recordedAlerts: z.array(z.string().min(1)).default(RECORDED_ALERTS),
+      /** The token senders put in "Authorization: Bearer ..." (Alertmanager, generic, Orchestrator). */
+      tokenEnv: envVar.optional(),
+      tokenFile: z.string().min(1).optional(),
+      token: z
+        .never({ error: 'secrets are not written in the inventory: use tokenEnv or tokenFile' })
+        .optional(),
+      /** Larger request bodies are refused with 413 before they are read further. */
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(256 * 1024),
+      /** Grafana requests must carry this HMAC signature; without it they need the bearer token. */
+      grafana: GrafanaWebhookSchema.optional(),
+      /** PagerDuty requests must carry this HMAC signature; without it they need the bearer token. */
+      pagerduty: PagerDutyWebhookSchema.optional(),
+    })
+    .refine((w) => w.tokenEnv === undefined || w.tokenFile === undefined, {
+      error: 'give at most one of tokenEnv or tokenFile',
+    })
+    .refine((w) => Boolean(w.tokenEnv ?? w.tokenFile ?? w.grafana ?? w.pagerduty), {
+      error: 'every request is authenticated: give tokenEnv or tokenFile (and/or grafana, pagerduty)',
+    }),
+);
 
-export const InventorySchema = z.strictObject({
-  clusters: z.array(ClusterSchema).min(1, 'the inventory needs at least one cluster'),
-  credentials: CredentialsSchema,
-  /** Only `successover webhook serve` reads it; the worker ignores it. */
-  webhook: WebhookSchema.optional(),
-});
+export const InventorySchema = lazySchema(() =>
+  z.strictObject({
+    clusters: z.array(ClusterSchema).min(1, 'the inventory needs at least one cluster'),
+    credentials: CredentialsSchema,
+    /** Only `successover webhook serve` reads it; the worker ignores it. */
+    webhook: WebhookSchema.optional(),
+  }),
+);
 
 type Problem = { path: (string | number)[]; message: string };
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);

@@ -1,6 +1,7 @@
 // Runbook inputs (validated the same way from the CLI, the UI's Start Workflow form and
 // schedules) and the timeline every runbook returns.
 import { z } from 'zod';
+import { lazySchema } from './lazySchema';
 import { formatPath, HostSchema } from './inventory';
 import { PROVISION_METHODS, type ProvisionMethod } from './provision/method';
 import type { SalvageReport } from './salvage/report';
@@ -20,87 +21,95 @@ export const RUNBOOKS = {
 } as const;
 export type RunbookName = (typeof RUNBOOKS)[keyof typeof RUNBOOKS];
 
-const clusterName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a cluster name from the inventory');
+const clusterName = lazySchema(() =>
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a cluster name from the inventory'),
+);
 
-export const PlannedSuccessoverInputSchema = z.strictObject({
-  cluster: clusterName,
-  /** The replica to promote; the best-ranked candidate when absent. */
-  target: z.string().min(1).optional(),
-  /** Overrides only the lag and long-transaction checks. */
-  force: z.boolean().default(false),
-  /** Return the plan, change nothing. */
-  dryRun: z.boolean().default(false),
-  maxLagSeconds: z.number().min(0).optional(),
-  /** Bound on each wait for the target to apply the primary's position. */
-  waitTimeoutSeconds: z.number().positive().default(10),
-  /** Bound on SET GLOBAL read_only waiting for running statements. */
-  readOnlyTimeoutSeconds: z.number().positive().default(5),
-  killIntervalMs: z.number().int().min(10).max(10_000).default(100),
-  /** Upgrade window ("Sun 02:00-04:00 UTC"): started outside it, the run waits until it opens. */
-  window: WindowSchema.optional(),
-  /** Only these hosts may become the primary (drain-host passes its plan's candidates). */
-  candidates: z.array(z.string().min(1)).min(1, 'expected at least one candidate host').optional(),
-  /** No host on this machine (inventory `machine`, else its address) may become the primary. */
-  avoidMachine: z.string().min(1).optional(),
-});
+export const PlannedSuccessoverInputSchema = lazySchema(() =>
+  z.strictObject({
+    cluster: clusterName,
+    /** The replica to promote; the best-ranked candidate when absent. */
+    target: z.string().min(1).optional(),
+    /** Overrides only the lag and long-transaction checks. */
+    force: z.boolean().default(false),
+    /** Return the plan, change nothing. */
+    dryRun: z.boolean().default(false),
+    maxLagSeconds: z.number().min(0).optional(),
+    /** Bound on each wait for the target to apply the primary's position. */
+    waitTimeoutSeconds: z.number().positive().default(10),
+    /** Bound on SET GLOBAL read_only waiting for running statements. */
+    readOnlyTimeoutSeconds: z.number().positive().default(5),
+    killIntervalMs: z.number().int().min(10).max(10_000).default(100),
+    /** Upgrade window ("Sun 02:00-04:00 UTC"): started outside it, the run waits until it opens. */
+    window: WindowSchema.optional(),
+    /** Only these hosts may become the primary (drain-host passes its plan's candidates). */
+    candidates: z.array(z.string().min(1)).min(1, 'expected at least one candidate host').optional(),
+    /** No host on this machine (inventory `machine`, else its address) may become the primary. */
+    avoidMachine: z.string().min(1).optional(),
+  }),
+);
 export type PlannedSuccessoverInput = z.input<typeof PlannedSuccessoverInputSchema>;
 export type PlannedSuccessoverRequest = z.output<typeof PlannedSuccessoverInputSchema>;
 
-export const RejoinInputSchema = z.strictObject({
-  cluster: clusterName,
-  /** The fenced old primary (or any read-only node) to take back as a replica of the primary. */
-  host: z.string().min(1),
-  /**
-   * Make it the standby of a master-master pair again (the primary replicates from it too).
-   * Absent: a pair when the host still names the primary as its source and the primary
-   * replicates from no one (what a pair's side looks like after an emergency recovery).
-   */
-  pair: z.boolean().optional(),
-  /** Bound on the wait for the host to apply the primary's position (pair only). */
-  waitTimeoutSeconds: z.number().positive().default(60),
-  /** Wait this long for another run holding the cluster lock to end (0: refuse at once). */
-  lockWaitSeconds: z.number().min(0).default(0),
-});
+export const RejoinInputSchema = lazySchema(() =>
+  z.strictObject({
+    cluster: clusterName,
+    /** The fenced old primary (or any read-only node) to take back as a replica of the primary. */
+    host: z.string().min(1),
+    /**
+     * Make it the standby of a master-master pair again (the primary replicates from it too).
+     * Absent: a pair when the host still names the primary as its source and the primary
+     * replicates from no one (what a pair's side looks like after an emergency recovery).
+     */
+    pair: z.boolean().optional(),
+    /** Bound on the wait for the host to apply the primary's position (pair only). */
+    waitTimeoutSeconds: z.number().positive().default(60),
+    /** Wait this long for another run holding the cluster lock to end (0: refuse at once). */
+    lockWaitSeconds: z.number().min(0).default(0),
+  }),
+);
 export type RejoinInput = z.input<typeof RejoinInputSchema>;
 export type RejoinRequest = z.output<typeof RejoinInputSchema>;
 
 /** Who or what asked for an emergency recovery: recorded in the run's input and timeline. */
-export const TriggerSourceSchema = z.strictObject({
-  kind: z.enum(['cli', 'ui', 'webhook', 'detector', 'schedule']),
-  /** The alerting system, for webhooks: alertmanager, grafana, pagerduty, generic, orchestrator. */
-  system: z.string().max(100).optional(),
-  /** When the trigger reached successover (ISO): the timeline's first entry. */
-  receivedAt: z.iso.datetime({ offset: true }).optional(),
-  alert: z
-    .strictObject({
-      name: z.string().max(300).optional(),
-      fingerprint: z.string().max(300).optional(),
-      startsAt: z.string().max(100).optional(),
-      labels: z.record(z.string(), z.string().max(1000)).optional(),
-    })
-    .optional(),
-});
+export const TriggerSourceSchema = lazySchema(() =>
+  z.strictObject({
+    kind: z.enum(['cli', 'ui', 'webhook', 'detector', 'schedule']),
+    /** The alerting system, for webhooks: alertmanager, grafana, pagerduty, generic, orchestrator. */
+    system: z.string().max(100).optional(),
+    /** When the trigger reached successover (ISO): the timeline's first entry. */
+    receivedAt: z.iso.datetime({ offset: true }).optional(),
+    alert: z
+      .strictObject({
+        name: z.string().max(300).optional(),
+        fingerprint: z.string().max(300).optional(),
+        startsAt: z.string().max(100).optional(),
+        labels: z.record(z.string(), z.string().max(1000)).optional(),
+      })
+      .optional(),
+  }),
+);
 export type TriggerSource = z.output<typeof TriggerSourceSchema>;
 
-export const EmergencyRecoveryInputSchema = z.strictObject({
-  cluster: clusterName,
-  /** The primary suspected dead; inferred from the replicas' sources when absent. */
-  primary: z.string().min(1).optional(),
-  reason: z.string().max(2000).optional(),
-  source: TriggerSourceSchema.default({ kind: 'ui' }),
-  /** Acknowledge a recovery inside the anti-flapping window (policy.recoveryBlockSeconds). */
-  ackFlapping: z.boolean().default(false),
-  /** Worker probes of the primary that must fail; default policy.detector.probes. */
-  probes: z.number().int().min(1).max(100).optional(),
-  // 100 ms: a dead primary refuses at once, and the replicas' IO threads must agree anyway.
-  probeIntervalMs: z.number().int().min(50).max(60_000).default(100),
-  /** How long replicas may take to notice the dead primary before the alarm counts as false. */
-  confirmTimeoutSeconds: z.number().min(0).max(600).default(15),
-  /** Overrides policy.approvalTimeoutSeconds when approval is required. */
-  approvalTimeoutSeconds: z.number().int().min(1).optional(),
-});
+export const EmergencyRecoveryInputSchema = lazySchema(() =>
+  z.strictObject({
+    cluster: clusterName,
+    /** The primary suspected dead; inferred from the replicas' sources when absent. */
+    primary: z.string().min(1).optional(),
+    reason: z.string().max(2000).optional(),
+    source: TriggerSourceSchema.default({ kind: 'ui' }),
+    /** Acknowledge a recovery inside the anti-flapping window (policy.recoveryBlockSeconds). */
+    ackFlapping: z.boolean().default(false),
+    /** Worker probes of the primary that must fail; default policy.detector.probes. */
+    probes: z.number().int().min(1).max(100).optional(),
+    // 100 ms: a dead primary refuses at once, and the replicas' IO threads must agree anyway.
+    probeIntervalMs: z.number().int().min(50).max(60_000).default(100),
+    /** How long replicas may take to notice the dead primary before the alarm counts as false. */
+    confirmTimeoutSeconds: z.number().min(0).max(600).default(15),
+    /** Overrides policy.approvalTimeoutSeconds when approval is required. */
+    approvalTimeoutSeconds: z.number().int().min(1).optional(),
+  }),
+);
 export type EmergencyRecoveryInput = z.input<typeof EmergencyRecoveryInputSchema>;
 export type EmergencyRecoveryRequest = z.output<typeof EmergencyRecoveryInputSchema>;
 
@@ -112,74 +121,80 @@ export interface StartedRecovery {
   started: boolean;
 }
 
-const hostName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a host name from the inventory');
+const hostName = lazySchema(() =>
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a host name from the inventory'),
+);
 
-export const ProvisionReplicaInputSchema = z.strictObject({
-  cluster: clusterName,
-  /** The host to provision: a host of the cluster's inventory whose server is empty (or `wipe`). */
-  host: hostName,
-  /**
-   * A host not yet in the inventory, as its inventory entry without the name (`host` names it):
-   * the worker checks it (no clash, its SSH host key proven by a login) and writes it to its
-   * inventory file before the preflight; a refusal takes it out again. Secret-free by design.
-   */
-  newHost: HostSchema.omit({ name: true }).optional(),
-  /** The server to copy from; the healthy replica lagging least when absent. */
-  donor: hostName.optional(),
-  /** Default by data size (domain/provision/method.ts). */
-  method: z.enum(PROVISION_METHODS).optional(),
-  /** The primary may be the donor (named, or when no replica is healthy). */
-  allowPrimaryDonor: z.boolean().default(false),
-  /** Drop what the target holds (schemas, GTID state, a stopped replication) instead of refusing. */
-  wipe: z.boolean().default(false),
-  /** Compare every table with another replica at one GTID position after the catch-up. */
-  verify: z.enum(['checksum', 'none']).default('checksum'),
-  /** The lag at which the new replica counts as caught up. */
-  maxLagSeconds: z.number().min(0).default(1),
-  catchUpTimeoutSeconds: z.number().positive().default(3600),
-  /** Bound on one attempt of the copy (a retry starts it again). */
-  copyTimeoutSeconds: z
-    .number()
-    .positive()
-    .default(6 * 3600),
-  /** How long to wait for the cluster lock (held by another runbook) before starting replication. */
-  lockTimeoutSeconds: z.number().min(0).default(900),
-});
+export const ProvisionReplicaInputSchema = lazySchema(() =>
+  z.strictObject({
+    cluster: clusterName,
+    /** The host to provision: a host of the cluster's inventory whose server is empty (or `wipe`). */
+    host: hostName,
+    /**
+     * A host not yet in the inventory, as its inventory entry without the name (`host` names it):
+     * the worker checks it (no clash, its SSH host key proven by a login) and writes it to its
+     * inventory file before the preflight; a refusal takes it out again. Secret-free by design.
+     */
+    newHost: HostSchema.omit({ name: true }).optional(),
+    /** The server to copy from; the healthy replica lagging least when absent. */
+    donor: hostName.optional(),
+    /** Default by data size (domain/provision/method.ts). */
+    method: z.enum(PROVISION_METHODS).optional(),
+    /** The primary may be the donor (named, or when no replica is healthy). */
+    allowPrimaryDonor: z.boolean().default(false),
+    /** Drop what the target holds (schemas, GTID state, a stopped replication) instead of refusing. */
+    wipe: z.boolean().default(false),
+    /** Compare every table with another replica at one GTID position after the catch-up. */
+    verify: z.enum(['checksum', 'none']).default('checksum'),
+    /** The lag at which the new replica counts as caught up. */
+    maxLagSeconds: z.number().min(0).default(1),
+    catchUpTimeoutSeconds: z.number().positive().default(3600),
+    /** Bound on one attempt of the copy (a retry starts it again). */
+    copyTimeoutSeconds: z
+      .number()
+      .positive()
+      .default(6 * 3600),
+    /** How long to wait for the cluster lock (held by another runbook) before starting replication. */
+    lockTimeoutSeconds: z.number().min(0).default(900),
+  }),
+);
 export type ProvisionReplicaInput = z.input<typeof ProvisionReplicaInputSchema>;
 export type ProvisionReplicaRequest = z.output<typeof ProvisionReplicaInputSchema>;
 
-export const BlueGreenUpgradeInputSchema = z.strictObject({
-  cluster: clusterName,
-  /** The replica that becomes the new primary: provisioned by the run when its server is empty. */
-  greenHost: hostName,
-  /** The version green must run ("11.4" matches 11.4.x); refused before the soak otherwise. */
-  targetVersion: z
-    .string()
-    .regex(/^\d+(\.\d+){0,2}$/, 'expected a version like 11.4 or 8.0.36')
-    .optional(),
-  /** How long green replicates under watch before the cutover (a durable timer). */
-  soakSeconds: z.number().min(0).default(3600),
-  /** How often the soak checks green's replication. */
-  soakCheckSeconds: z.number().min(1).default(60),
-  /** Lag above this during the soak stops the run. */
-  soakMaxLagSeconds: z.number().min(0).default(30),
-  /** After the cutover, how long blue stays a replica of green, ready for `rollback`. */
-  rollbackWindowSeconds: z
-    .number()
-    .min(0)
-    .default(24 * 3600),
-  /** The cutover waits for this window ("Sun 02:00-04:00 UTC"). */
-  window: WindowSchema.optional(),
-  /** Ask for the `approve` update before the cutover even when the policy does not. */
-  requireApproval: z.boolean().default(false),
-  approvalTimeoutSeconds: z.number().int().min(1).optional(),
-  /** Passed to the provisioning of green. */
-  donor: hostName.optional(),
-  method: z.enum(PROVISION_METHODS).optional(),
-  wipe: z.boolean().default(false),
-  /** Passed to both successovers (cutover and rollback). */
-  waitTimeoutSeconds: z.number().positive().default(10),
-});
+export const BlueGreenUpgradeInputSchema = lazySchema(() =>
+  z.strictObject({
+    cluster: clusterName,
+    /** The replica that becomes the new primary: provisioned by the run when its server is empty. */
+    greenHost: hostName,
+    /** The version green must run ("11.4" matches 11.4.x); refused before the soak otherwise. */
+    targetVersion: z
+      .string()
+      .regex(/^\d+(\.\d+){0,2}$/, 'expected a version like 11.4 or 8.0.36')
+      .optional(),
+    /** How long green replicates under watch before the cutover (a durable timer). */
+    soakSeconds: z.number().min(0).default(3600),
+    /** How often the soak checks green's replication. */
+    soakCheckSeconds: z.number().min(1).default(60),
+    /** Lag above this during the soak stops the run. */
+    soakMaxLagSeconds: z.number().min(0).default(30),
+    /** After the cutover, how long blue stays a replica of green, ready for `rollback`. */
+    rollbackWindowSeconds: z
+      .number()
+      .min(0)
+      .default(24 * 3600),
+    /** The cutover waits for this window ("Sun 02:00-04:00 UTC"). */
+    window: WindowSchema.optional(),
+    /** Ask for the `approve` update before the cutover even when the policy does not. */
+    requireApproval: z.boolean().default(false),
+    approvalTimeoutSeconds: z.number().int().min(1).optional(),
+    /** Passed to the provisioning of green. */
+    donor: hostName.optional(),
+    method: z.enum(PROVISION_METHODS).optional(),
+    wipe: z.boolean().default(false),
+    /** Passed to both successovers (cutover and rollback). */
+    waitTimeoutSeconds: z.number().positive().default(10),
+  }),
+);
 export type BlueGreenUpgradeInput = z.input<typeof BlueGreenUpgradeInputSchema>;
 export type BlueGreenUpgradeRequest = z.output<typeof BlueGreenUpgradeInputSchema>;
 

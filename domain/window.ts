@@ -3,6 +3,7 @@
 // Pure: the workflows call nextWindow with workflow time, so a replay computes the same instant.
 import type { CalendarSpec, DayOfWeek } from '@temporalio/client';
 import { z } from 'zod';
+import { lazySchema } from './lazySchema';
 
 /** 0 = Sunday … 6 = Saturday, as Date#getUTCDay counts. */
 export type Weekday = 0 | 1 | 2 | 3 | 4 | 5 | 6;
@@ -161,13 +162,15 @@ export function formatWindow(w: UpgradeWindow): string {
 }
 
 /** A runbook input's `window`: a string parseWindow accepts. */
-export const WindowSchema = z.string().superRefine((s, ctx) => {
-  try {
-    parseWindow(s);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-  }
-});
+export const WindowSchema = lazySchema(() =>
+  z.string().superRefine((s, ctx) => {
+    try {
+      parseWindow(s);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    }
+  }),
+);
 
 // --- time zones -------------------------------------------------------------------------------
 

@@ -21,6 +21,13 @@ export const WORKFLOWS_PATH = join(__dirname, '..', 'workflows', 'index.ts');
  * (bundleWorkflowCode's workflowInterceptorModules): the worker ignores them for a bundle.
  */
 export const WORKFLOW_INTERCEPTOR_MODULES = [join(__dirname, '..', 'workflows', 'interceptors.ts')];
+/**
+ * Modules the bundle evaluates once per worker thread and shares, frozen, with every run:
+ * workflows/preload.ts says which and why. (Named by path: zod itself, marked free of side
+ * effects, would be dropped from the preload by the bundler.) A prebuilt bundle is made with them
+ * too (bundleWorkflowCode's preloadModules).
+ */
+export const WORKFLOW_PRELOAD_MODULES = [join(__dirname, '..', 'workflows', 'preload.ts')];
 
 export interface CreateWorkerOptions {
   inventoryPath: string;
@@ -93,12 +100,14 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Successov
   );
   const activity = [activityLogContext];
   // A prebuilt bundle holds the workflow interceptors already; naming them again only warns.
-  const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> = opts.workflowBundle
-    ? { workflowBundle: opts.workflowBundle, interceptors: { activity } }
-    : {
-        workflowsPath: WORKFLOWS_PATH,
-        interceptors: { activity, workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
-      };
+  const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions' | 'interceptors'> =
+    opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle, interceptors: { activity } }
+      : {
+          workflowsPath: WORKFLOWS_PATH,
+          bundlerOptions: { preloadModules: WORKFLOW_PRELOAD_MODULES },
+          interceptors: { activity, workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+        };
   let worker: Worker;
   try {
     worker = await Worker.create({

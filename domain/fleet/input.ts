@@ -3,6 +3,7 @@
 // runbook's (a BadInput failure naming the field); the selector is resolved on the worker, whose
 // inventory is authoritative (activities/fleet.ts), never here.
 import { z } from 'zod';
+import { lazySchema } from '../lazySchema';
 import { BlueGreenUpgradeInputSchema, PlannedSuccessoverInputSchema, WindowSchema } from '../runbook';
 import { fleetLimitsProblems } from './select';
 
@@ -11,13 +12,15 @@ export const FLEET_RUNBOOKS = ['planned', 'upgrade'] as const;
 export type FleetRunbook = (typeof FLEET_RUNBOOKS)[number];
 
 /** Every planned child's options; the fleet sets cluster, dryRun, window and (drains) the candidates. */
-export const PlannedTemplateSchema = PlannedSuccessoverInputSchema.pick({
-  force: true,
-  maxLagSeconds: true,
-  waitTimeoutSeconds: true,
-  readOnlyTimeoutSeconds: true,
-  killIntervalMs: true,
-});
+export const PlannedTemplateSchema = lazySchema(() =>
+  PlannedSuccessoverInputSchema.pick({
+    force: true,
+    maxLagSeconds: true,
+    waitTimeoutSeconds: true,
+    readOnlyTimeoutSeconds: true,
+    killIntervalMs: true,
+  }),
+);
 
 export type PlannedTemplate = z.output<typeof PlannedTemplateSchema>;
 
@@ -26,17 +29,21 @@ const CLUSTER_PLACEHOLDER = /\{cluster\}/g;
 export const fillTemplate = (template: string, cluster: string): string =>
   template.replace(CLUSTER_PLACEHOLDER, cluster);
 
-const hostTemplate = z.string().refine((t) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(fillTemplate(t, 'c')), {
-  error: 'expected a host name, with {cluster} where the cluster name goes, e.g. db3 or {cluster}-green',
-});
+const hostTemplate = lazySchema(() =>
+  z.string().refine((t) => /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(fillTemplate(t, 'c')), {
+    error: 'expected a host name, with {cluster} where the cluster name goes, e.g. db3 or {cluster}-green',
+  }),
+);
 
 /** Every upgrade child's options; greenHost and donor are templates (each cluster has its own hosts). */
-export const UpgradeTemplateSchema = BlueGreenUpgradeInputSchema.omit({
-  cluster: true,
-  greenHost: true,
-  donor: true,
-  window: true,
-}).extend({ greenHost: hostTemplate, donor: hostTemplate.optional() });
+export const UpgradeTemplateSchema = lazySchema(() =>
+  BlueGreenUpgradeInputSchema.omit({
+    cluster: true,
+    greenHost: true,
+    donor: true,
+    window: true,
+  }).extend({ greenHost: hostTemplate, donor: hostTemplate.optional() }),
+);
 export type UpgradeTemplate = z.output<typeof UpgradeTemplateSchema>;
 
 /** One cluster still to run; a drain restricts its target (domain/planned/restrict.ts). */
@@ -86,16 +93,18 @@ export interface FleetCarry {
   startedAt: string;
 }
 
-const carried = z.custom<FleetCarry>(
-  (v) =>
-    typeof v === 'object' &&
-    v !== null &&
-    Array.isArray((v as FleetCarry).queue) &&
-    Array.isArray((v as FleetCarry).outcomes),
-  { error: 'expected the state a fleet run hands to the next (queue, outcomes)' },
+const carried = lazySchema(() =>
+  z.custom<FleetCarry>(
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      Array.isArray((v as FleetCarry).queue) &&
+      Array.isArray((v as FleetCarry).outcomes),
+    { error: 'expected the state a fleet run hands to the next (queue, outcomes)' },
+  ),
 );
 
-const limits = {
+const limits = lazySchema(() => ({
   /** Children running at once. */
   concurrency: z.number().int('expected a whole number of children').default(1),
   /** No new child starts once this many have failed (0 and 1 both stop at the first failure). */
@@ -106,67 +115,72 @@ const limits = {
   continueAsNewAfter: z.number().int().min(1).default(500),
   /** Internal: the state carried across continue-as-new. */
   carried: carried.optional(),
-};
+}));
 
 const checkLimits = (o: { concurrency: number; maxFailures: number }, ctx: z.RefinementCtx) => {
   for (const message of fleetLimitsProblems(o)) ctx.addIssue({ code: 'custom', message });
 };
 
-const clusterName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a cluster name from the inventory');
+const clusterName = lazySchema(() =>
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a cluster name from the inventory'),
+);
 
-export const FleetInputSchema = z
-  .strictObject({
-    runbook: z.enum(FLEET_RUNBOOKS),
-    /** Cluster names and labels (domain/fleet/select.ts), resolved against the worker's inventory. */
-    selector: z.string().optional(),
-    /** Or the clusters by name (the UI, a script): checked against the inventory the same way. */
-    clusters: z.array(clusterName).optional(),
-    planned: PlannedTemplateSchema.prefault({}),
-    /** Required for runbook upgrade: at least greenHost. */
-    upgrade: UpgradeTemplateSchema.optional(),
-    /**
-     * planned: children start only inside the window, and each gets it (so none switches outside
-     * it); upgrade: each child's cutover waits for it, as a single upgrade's does.
-     */
-    window: WindowSchema.optional(),
-    ...limits,
-  })
-  .superRefine((o, ctx) => {
-    checkLimits(o, ctx);
-    if ((o.selector === undefined) === (o.clusters === undefined))
-      ctx.addIssue({
-        code: 'custom',
-        message: 'give exactly one of selector or clusters',
-        path: ['selector'],
-      });
-    if (o.selector !== undefined && o.selector.trim() === '')
-      ctx.addIssue({
-        code: 'custom',
-        message: 'empty selector: name clusters or labels, e.g. "db-eu-1,db-eu-2" or "tier=gold"',
-        path: ['selector'],
-      });
-    if (o.runbook === 'upgrade' && !o.upgrade)
-      ctx.addIssue({
-        code: 'custom',
-        message: 'an upgrade fleet needs upgrade.greenHost (a host name, or a template like {cluster}-green)',
-        path: ['upgrade'],
-      });
-  });
+export const FleetInputSchema = lazySchema(() =>
+  z
+    .strictObject({
+      runbook: z.enum(FLEET_RUNBOOKS),
+      /** Cluster names and labels (domain/fleet/select.ts), resolved against the worker's inventory. */
+      selector: z.string().optional(),
+      /** Or the clusters by name (the UI, a script): checked against the inventory the same way. */
+      clusters: z.array(clusterName).optional(),
+      planned: PlannedTemplateSchema.prefault({}),
+      /** Required for runbook upgrade: at least greenHost. */
+      upgrade: UpgradeTemplateSchema.optional(),
+      /**
+       * planned: children start only inside the window, and each gets it (so none switches outside
+       * it); upgrade: each child's cutover waits for it, as a single upgrade's does.
+       */
+      window: WindowSchema.optional(),
+      ...limits,
+    })
+    .superRefine((o, ctx) => {
+      checkLimits(o, ctx);
+      if ((o.selector === undefined) === (o.clusters === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          message: 'give exactly one of selector or clusters',
+          path: ['selector'],
+        });
+      if (o.selector !== undefined && o.selector.trim() === '')
+        ctx.addIssue({
+          code: 'custom',
+          message: 'empty selector: name clusters or labels, e.g. "db-eu-1,db-eu-2" or "tier=gold"',
+          path: ['selector'],
+        });
+      if (o.runbook === 'upgrade' && !o.upgrade)
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'an upgrade fleet needs upgrade.greenHost (a host name, or a template like {cluster}-green)',
+          path: ['upgrade'],
+        });
+    }),
+);
 export type FleetInput = z.input<typeof FleetInputSchema>;
 export type FleetRequest = z.output<typeof FleetInputSchema>;
 
-export const DrainHostInputSchema = z
-  .strictObject({
-    /** The machine to move every primary off (inventory `machine`, else a host's address). */
-    machine: z.string().min(1, 'expected a machine name or address'),
-    planned: PlannedTemplateSchema.prefault({}),
-    /** How many clusters the first step discovers at once. */
-    discoveryConcurrency: z.number().int().min(1).max(64).default(8),
-    ...limits,
-  })
-  .superRefine(checkLimits);
+export const DrainHostInputSchema = lazySchema(() =>
+  z
+    .strictObject({
+      /** The machine to move every primary off (inventory `machine`, else a host's address). */
+      machine: z.string().min(1, 'expected a machine name or address'),
+      planned: PlannedTemplateSchema.prefault({}),
+      /** How many clusters the first step discovers at once. */
+      discoveryConcurrency: z.number().int().min(1).max(64).default(8),
+      ...limits,
+    })
+    .superRefine(checkLimits),
+);
 export type DrainHostInput = z.input<typeof DrainHostInputSchema>;
 export type DrainHostRequest = z.output<typeof DrainHostInputSchema>;
 

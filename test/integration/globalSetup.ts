@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { devServerStatus, freePort, startDevServer, type StartedDevServer } from '../../temporal/devserver';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../worker/index';
+import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOW_PRELOAD_MODULES, WORKFLOWS_PATH } from '../../worker/index';
 import { TEST_ENV } from './testEnv';
 
 async function startOnFreePorts(dataDir: string): Promise<StartedDevServer> {
@@ -31,6 +31,7 @@ async function bundle(dataDir: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    preloadModules: WORKFLOW_PRELOAD_MODULES,
     logger: quiet,
   });
   const path = join(dataDir, 'workflow-bundle.js');

@@ -9,7 +9,11 @@ import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { findTemporalBinary } from '../../../temporal/binary';
 import { devServerDynamicConfigArgs } from '../../../temporal/dynamicConfig';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../../workflows/api';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../../worker/index';
+import {
+  WORKFLOW_INTERCEPTOR_MODULES,
+  WORKFLOW_PRELOAD_MODULES,
+  WORKFLOWS_PATH,
+} from '../../../worker/index';
 import { GLOBAL_KEY, WORKFLOW_TEST_ENV } from './sharedServer';
 
 /** False when the run's path pattern selects no workflow test (e.g. `jest gtid`): start nothing. */
@@ -51,6 +55,7 @@ export default async function globalSetup(globalConfig: { testPathPattern?: stri
     bundleWorkflowCode({
       workflowsPath: WORKFLOWS_PATH,
       workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+      preloadModules: WORKFLOW_PRELOAD_MODULES,
       logger: quiet,
     }),
   ]);

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { runMetricsSinks } from '../../../metrics/runSink';
 import * as workflows from '../../../workflows';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../../worker/index';
+import {
+  WORKFLOW_INTERCEPTOR_MODULES,
+  WORKFLOW_PRELOAD_MODULES,
+  WORKFLOWS_PATH,
+} from '../../../worker/index';
 import { historyFromJson } from '../../replay/protoJson';
 import { readRecordedHistories, REQUIRED_BRANCHES, type RecordedHistory } from '../../replay/histories';
 import { workflowTestEnv } from './sharedServer';
@@ -63,6 +67,7 @@ async function bundleChanged(replace: string, prepend = ''): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    preloadModules: WORKFLOW_PRELOAD_MODULES,
     logger: quiet,
     webpackConfigHook: (config) => {
       config.module?.rules?.push({

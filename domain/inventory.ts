@@ -344,6 +344,14 @@ const RECORDED_ALERTS = [
 const envVar = lazySchema(() =>
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
 );
+/** A secret given by reference (an environment variable or a file), never written here. */
+const secretRef = lazySchema(() => ({
+  secretEnv: envVar.optional(),
+  secretFile: z.string().min(1).optional(),
+  secret: z
+    .never({ error: 'secrets are not written in the inventory: use secretEnv or secretFile' })
+    .optional(),
+}));
 /** Exactly one of <key>Env or <key>File: a secret given by reference, never written here. */
 const oneSecretRef =
   (key: string) =>
@@ -354,11 +362,7 @@ export const GrafanaWebhookSchema = lazySchema(() =>
   z
     .strictObject({
       /** The contact point's HMAC secret: Grafana signs every request with it (HMAC-SHA256). */
-      secretEnv: envVar.optional(),
-      secretFile: z.string().min(1).optional(),
-      secret: z
-        .never({ error: 'secrets are not written in the inventory: use secretEnv or secretFile' })
-        .optional(),
+      ...secretRef,
       /** The contact point's signature header. */
       header: z.string().min(1).default('X-Grafana-Alerting-Signature'),
       /** The contact point's timestamp header, if set there: then "timestamp:body" is signed. */
@@ -373,11 +377,7 @@ export const PagerDutyWebhookSchema = lazySchema(() =>
   z
     .strictObject({
       /** The V3 webhook subscription's signing secret (X-PagerDuty-Signature, v1). */
-      secretEnv: envVar.optional(),
-      secretFile: z.string().min(1).optional(),
-      secret: z
-        .never({ error: 'secrets are not written in the inventory: use secretEnv or secretFile' })
-        .optional(),
+      ...secretRef,
       /**
        * PagerDuty service id or name -> cluster. Incidents carry no labels: without an entry here the
        * cluster must be written "<clusterLabel>=<name>" in the incident title.

@@ -40,9 +40,11 @@ export const criticalOptions: ActivityOptions = {
 export const acts = proxyActivities<Activities>(defaultOptions);
 
 /**
- * Worker-side reads that need no other host (the inventory, Temporal visibility): run as local
- * activities, they skip the task-queue round trip that costs 50-500 ms on a busy worker, which
- * matters on the emergency path. Only for short calls: a local activity holds a workflow task.
+ * Worker-side reads that need no other host (the inventory, a fleet's plan): run as local
+ * activities, they skip the task-queue round trip that costs 50-500 ms on a busy worker. Only for
+ * short calls whose result the task's next commands need: while a local activity runs, its
+ * workflow task sends none of the commands scheduled meanwhile (emergency recovery's last-recovery
+ * read is an ordinary, eager activity for that reason).
  */
 export const localOptions: LocalActivityOptions = {
   startToCloseTimeout: '5 seconds',

@@ -60,4 +60,29 @@ describe('lazySchema', () => {
     fail = false;
     expect(schema.parse('x')).toBe('x');
   });
+
+  test('the domain modules that hold schemas build none when they load: a workflow start pays for none', () => {
+    jest.isolateModules(() => {
+      const actual = jest.requireActual<typeof import('zod')>('zod');
+      let built = 0;
+      // zod's factories (z.string, z.strictObject, ...), counted; its classes left as they are.
+      const counting = Object.fromEntries(
+        Object.entries(actual.z).map(([key, v]) => [
+          key,
+          typeof v === 'function' && /^[a-z]/.test(key)
+            ? (...args: unknown[]) => {
+                built++;
+                return (v as (...a: unknown[]) => unknown)(...args);
+              }
+            : v,
+        ]),
+      );
+      jest.doMock('zod', () => ({ ...actual, z: counting }));
+      for (const m of ['inventory', 'runbook', 'window', 'fleet/input']) require(`../../domain/${m}`);
+      expect(built).toBe(0);
+      const { RejoinInputSchema } = require('../../domain/runbook') as typeof import('../../domain/runbook');
+      expect(RejoinInputSchema.safeParse({}).success).toBe(false);
+      expect(built).toBeGreaterThan(0);
+    });
+  });
 });

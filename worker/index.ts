@@ -121,9 +121,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Successov
       // The SDK sends heartbeats at most every 0.8 × heartbeatTimeout by default: a copy's bytes
       // and phase reached the UI (Pending Activities) every 12 s. Once a second is cheap and live.
       maxHeartbeatThrottleInterval: '1 second',
-      // Eager activities (SERVER_DYNAMIC_CONFIG) come back with the workflow task's completion,
-      // at most this many per task; the SDK's 3 left the fourth activity of emergency recovery's
-      // first task (the probe of the primary, on the critical path) to the task queue.
+      // Eager activities (SERVER_DYNAMIC_CONFIG): the SDK's 3 left emergency recovery's probe to the task queue.
       maxEagerActivityReservationsPerWorkflowTask: EAGER_ACTIVITIES_PER_TASK,
       ...(opts.shutdownGraceSeconds ? { shutdownGraceTime: opts.shutdownGraceSeconds * 1000 } : {}),
     });

@@ -8,5 +8,3 @@
 import { z } from 'zod';
 
 z.strictObject({ preload: z.string() }).parse({ preload: 'zod' });
-
-export { z };

@@ -259,8 +259,7 @@ describe('emergency recovery', () => {
         expect((await handle.result()).outcome).toBe('recovered');
         await stopFenceWatch(ctx, 'db1');
         const history = await handle.fetchHistory();
-        // The run replays on the code that recorded it (a patch asked after a local activity in
-        // the same task would not).
+        // The run replays on the code that recorded it.
         await Worker.runReplayHistory(
           { workflowBundle: { codePath: workflowTestEnv('bundle') }, sinks: runMetricsSinks() },
           history,

@@ -122,6 +122,8 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           d.waitUntilApplied('<snapshot position>', input.waitTimeoutSeconds ?? 10).statements,
         ),
         ...sql('read-only', primary, d.readOnlyOn(input.readOnlyTimeoutSeconds ?? 5)),
+        // Begun right after read-only, alongside the kill loop, the final position and the wait.
+        ...router.plan('attach', target).map((c) => ({ step: 'traffic to target', ...c })),
         ...sql(`kill loop every ${input.killIntervalMs ?? 100} ms`, primary, d.sessions().statements),
         {
           step: `kill loop every ${input.killIntervalMs ?? 100} ms`,
@@ -134,7 +136,6 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
           target,
           d.waitUntilApplied(POSITION, input.waitTimeoutSeconds ?? 10).statements,
         ),
-        ...router.plan('attach', target).map((c) => ({ step: 'traffic to target', ...c })),
         ...sql('promote (point of no return)', target, d.readOnlyOff()),
         ...router.plan('detach', primary).map((c) => ({ step: 'traffic off old primary', ...c })),
         ...(input.pair ? [] : sql('forget old source', target, d.stopAndForgetReplication())),
@@ -247,52 +248,63 @@ export function createSuccessoverActivities(deps: ActivityDeps, shared: Successo
             );
           throw e;
         });
-        // 5b. Kill client sessions every interval until traffic has moved: sessions that bypass
-        // the VIP, and accounts read_only does not stop (SUPER / READ ONLY ADMIN).
-        await step('kill loop started', primary, async () => killer.start(input.killIntervalMs));
-
-        if (!resumed) {
-          // 5c. The old primary's final position: everything any client saw acknowledged.
-          const final = await step(
-            'final position',
-            primary,
-            () => probe(p, d.gtidPosition()).then((g) => g.position),
-            (pos) => pos,
-          );
-          // 5d. Bounded server-side wait on the target.
-          await step('wait for target', target, async () => {
-            const w = d.waitUntilApplied(final, input.waitTimeoutSeconds);
-            commands.push(
-              ...w.statements.map((s) => ({
-                step: 'wait for target',
-                on: `sql ${target.name}`,
-                command: s.redacted,
-              })),
-            );
-            const r = await probe(t, w).catch((e) => {
-              throw classifySqlError(target.name, 'wait for target', e);
-            });
-            if (r === 'timeout')
-              throw nonRetryable(
-                FailureType.Timeout,
-                `${target.name} did not apply ${primary.name}'s final position ${final} within ${input.waitTimeoutSeconds} s`,
-                { promoted: false },
-              );
-            return r;
-          });
-        }
-        // 5e. Traffic to the target while it is still read-only (seed 004: the VIP is enabled
-        // before writes are allowed): a client that reaches it now is refused, never written,
-        // and promotion is then the last step of the blackout. The VIP is added before it is
-        // removed from the old primary, so it is never on no host (a SYN sent then is retried
-        // by the client's kernel only after a second); the old primary is read-only and
-        // killing sessions, so briefly reaching it cannot write.
-        const attached = await step(
+        // 5e, begun here. Traffic to the target while it is still read-only (seed 004: the VIP is
+        // enabled before writes are allowed): a client that reaches it now is refused, never
+        // written, and promotion is then the last step of the blackout. Both nodes are read-only
+        // from here, so the move needs nothing of 5b-5d and runs alongside them: the blackout pays
+        // for the longer of the two, not their sum. The VIP is added before it is removed from the
+        // old primary, so it is never on no host (a SYN sent then is retried by the client's
+        // kernel only after a second); the old primary is read-only and killing sessions, so
+        // briefly reaching it cannot write.
+        const attaching = step(
           'traffic to target',
           target,
           () => router.attach(target.name),
           (r) => r.detail,
         );
+        attaching.catch(() => undefined); // awaited below, on every path
+        try {
+          // 5b. Kill client sessions every interval until traffic has moved: sessions that bypass
+          // the VIP, and accounts read_only does not stop (SUPER / READ ONLY ADMIN).
+          await step('kill loop started', primary, async () => killer.start(input.killIntervalMs));
+          if (!resumed) {
+            // 5c. The old primary's final position: everything any client saw acknowledged.
+            const final = await step(
+              'final position',
+              primary,
+              () => probe(p, d.gtidPosition()).then((g) => g.position),
+              (pos) => pos,
+            );
+            // 5d. Bounded server-side wait on the target.
+            await step('wait for target', target, async () => {
+              const w = d.waitUntilApplied(final, input.waitTimeoutSeconds);
+              commands.push(
+                ...w.statements.map((s) => ({
+                  step: 'wait for target',
+                  on: `sql ${target.name}`,
+                  command: s.redacted,
+                })),
+              );
+              const r = await probe(t, w).catch((e) => {
+                throw classifySqlError(target.name, 'wait for target', e);
+              });
+              if (r === 'timeout')
+                throw nonRetryable(
+                  FailureType.Timeout,
+                  `${target.name} did not apply ${primary.name}'s final position ${final} within ${input.waitTimeoutSeconds} s`,
+                  { promoted: false },
+                );
+              return r;
+            });
+          }
+        } catch (e) {
+          // The compensation takes the traffic off the target: it must find the move finished,
+          // not still on its way (it would land after the compensation and leave the VIP there).
+          await attaching.catch(() => undefined);
+          throw e;
+        }
+        // 5e. The traffic is on the target before it is promoted.
+        const attached = await attaching;
         // 5f. Promote: the point of no return. Only read_only is lifted inside the blackout; the
         // target's replication (idle: it applied the final position, and its source is
         // read-only) is stopped after it, or kept for a master-master pair's way back.

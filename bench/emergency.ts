@@ -11,6 +11,7 @@ import type { CatchUpPlan } from '../domain/emergency';
 import type { EmergencyRecoveryInput, EmergencyRecoveryResult } from '../domain/runbook';
 import { RUNBOOKS } from '../domain/runbook';
 import { labKill, labStart, type LabInfo } from '../lab/index';
+import { SCRAPE_SECONDS } from '../lab/alerting';
 import { withRoot } from '../lab/mariadb';
 import { freePort } from '../temporal/devserver';
 import { startEmergencyRecovery } from '../triggers/start';
@@ -70,6 +71,11 @@ export interface EmergencyRunSample {
   killToAlertMs: number | null;
   /** Kill -> Prometheus's rule fired (its activeAt; the rest of killToAlertMs is the sending). */
   killToFiringMs: number | null;
+  /**
+   * Alertmanager trigger: where in the primary's scrape cycle the kill fell (0 = as a scrape began,
+   * 0.99 = just before the next). Run i of n is killed at (i + 0.5) / n of it.
+   */
+  scrapePhase?: number;
   /** Kill -> first acknowledged write on the new primary. */
   killToFirstAckMs: number | null;
   /** The workflow's own figure: trigger -> new primary writable with the traffic. */
@@ -191,6 +197,7 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
               await onHosts(info, replicas, 'STOP SLAVE IO_THREAD');
               await sleep(1000);
             }
+            if (alerting) sample.scrapePhase = await atScrapePhase(info, primary, (i + 0.5) / o.runs);
             const killedAt = Date.now();
             await labKill(primary, { dir: labDir });
             if (o.replicasBehind) await onHosts(info, replicas, 'START SLAVE IO_THREAD');
@@ -343,6 +350,29 @@ async function firedAt(info: LabInfo, host: string, since: number): Promise<numb
     .filter((t) => t >= since - 1000);
   if (!at.length) throw new Error(`Prometheus shows no MariaDBPrimaryDown alert for ${host}`);
   return Math.min(...at);
+}
+
+/**
+ * Returns at `phase` (0-1) of a scrape interval after a scrape of `host` began. Kill → firing is
+ * mostly the wait for the next scrape, and a failure falls anywhere in the cycle. Left alone, the
+ * runs of one bench keep nearly the same phase (each run lasts about as long as the one before),
+ * so their kill → firing would measure one phase, not the spread an operator sees; the runs are
+ * spread evenly over the cycle instead. Prometheus scrapes a target at a fixed offset within its
+ * interval, so the last scrape's start predicts the next ones.
+ */
+async function atScrapePhase(info: LabInfo, host: string, phase: number): Promise<number> {
+  const r = await fetch(`${info.alerting!.prometheus}/api/v1/targets?state=active`);
+  const { data } = (await r.json()) as {
+    data: { activeTargets: { labels: Record<string, string>; lastScrape: string }[] };
+  };
+  const target = data.activeTargets.find((t) => t.labels.job === 'mysql' && t.labels.instance === host);
+  const last = target ? Date.parse(target.lastScrape) : NaN;
+  if (!Number.isFinite(last)) throw new Error(`Prometheus has no scrape of ${host}'s exporter yet`);
+  const interval = SCRAPE_SECONDS * 1000;
+  let at = last + phase * interval;
+  while (at < Date.now() + 20) at += interval;
+  await sleep(at - Date.now());
+  return Math.round(phase * 100) / 100;
 }
 
 /** The shipped rule fires only for a node Prometheus saw writable: wait for that sample. */

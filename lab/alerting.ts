@@ -16,7 +16,7 @@ const DEPLOY = resolve(__dirname, '..', 'deploy');
 export const RULES_FILE = join(DEPLOY, 'prometheus', 'rules.yml');
 export const ALERTMANAGER_FILE = join(DEPLOY, 'alertmanager', 'alertmanager.yml');
 /** Fast enough that a kill reaches the receiver in about a second (issue #8's figure). */
-const SCRAPE_SECONDS = 1;
+export const SCRAPE_SECONDS = 1;
 // Rules run twice per scrape: a failed scrape is seen by the next evaluation within 0.5 s instead
 // of up to 1 s later (kill -> alert is scrape phase + evaluation phase + sending).
 const EVALUATION_MS = 500;

@@ -127,10 +127,11 @@ export async function plannedSuccessover(raw: PlannedSuccessoverInput): Promise<
 
       // 5. The critical section, in one activity so no engine round trip lands inside the blackout:
       // 5a read-only, 5b kill loop, 5c final position, 5d wait, 5e traffic to the (read-only)
-      // target, 5f PROMOTE (point of no return), 5g traffic off the old primary and stop the kill
-      // loop, 5h the new primary forgets its source. Each is idempotent: a retry resumes safely.
-      // A pair's target keeps replicating from the old primary (seed 004: only read_only, the
-      // kill loop and the traffic change): the way back stays open with nothing to rebuild.
+      // target alongside 5b-5d, 5f PROMOTE (point of no return), 5g traffic off the old primary
+      // and stop the kill loop, 5h the new primary forgets its source. Each is idempotent: a retry
+      // resumes safely. A pair's target keeps replicating from the old primary (seed 004: only
+      // read_only, the kill loop and the traffic change): the way back stays open with nothing to
+      // rebuild.
       run.preemptible = false; // the critical section is only ever finished or compensated
       run.enterPhase('critical-section', `${primary} read-only → ${target} writable`);
       let critical;

@@ -200,6 +200,7 @@ describe('planned successover on the netns lab', () => {
           'verify invariants',
         ]),
       );
+      for (const r of [there, back]) expectTrafficBesideTheWait(r);
       expect(w.acked.length).toBeGreaterThan(100);
       const c = await rootConnection(lab.info, newPrimary);
       try {
@@ -210,3 +211,19 @@ describe('planned successover on the netns lab', () => {
     });
   });
 });
+
+/**
+ * The VIP moves to the (read-only) target beside the kill loop, the final position and the wait,
+ * not after them, and the promotion waits for both (README, "Critical section").
+ */
+function expectTrafficBesideTheWait(r: PlannedSuccessoverResult): void {
+  const at = (step: string, end: 'start' | 'end') => {
+    const s = r.timeline.find((t) => t.step === step);
+    if (!s?.[end]) throw new Error(`no ${end} for "${step}" in ${JSON.stringify(r.timeline)}`);
+    return Date.parse(s[end]);
+  };
+  expect(at('traffic to target', 'start')).toBeGreaterThanOrEqual(at('read-only', 'end'));
+  expect(at('traffic to target', 'start')).toBeLessThanOrEqual(at('kill loop started', 'start'));
+  expect(at('promote', 'start')).toBeGreaterThanOrEqual(at('traffic to target', 'end'));
+  expect(at('promote', 'start')).toBeGreaterThanOrEqual(at('wait for target', 'end'));
+}

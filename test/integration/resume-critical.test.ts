@@ -20,14 +20,15 @@ import {
   startedAttempt,
 } from './workerProcess';
 
-// In the order they run (activities/successover.ts). From 'promote' on, the retry finds the
-// target promoted and only rolls forward.
+// In the order they start (activities/successover.ts; 'traffic to target' runs beside the kill
+// loop, the final position and the wait). From 'promote' on, the retry finds the target promoted
+// and only rolls forward.
 const STEPS = [
   'read-only',
+  'traffic to target',
   'kill loop started',
   'final position',
   'wait for target',
-  'traffic to target',
   'promote',
   'traffic off old primary',
   'kill loop stopped',

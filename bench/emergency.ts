@@ -31,6 +31,7 @@ import {
   type BenchLab,
 } from './harness';
 import { rejoinAt } from './rejoin';
+import { killTime, phaseOfRun } from './scrapePhase';
 import { summarize, type Summary } from './stats';
 
 export type EmergencyTrigger = 'direct' | 'detector' | 'webhook' | 'alertmanager';
@@ -197,7 +198,7 @@ export async function runEmergencyBench(o: EmergencyBenchOptions): Promise<Emerg
               await onHosts(info, replicas, 'STOP SLAVE IO_THREAD');
               await sleep(1000);
             }
-            if (alerting) sample.scrapePhase = await atScrapePhase(info, primary, (i + 0.5) / o.runs);
+            if (alerting) sample.scrapePhase = await atScrapePhase(info, primary, phaseOfRun(i, o.runs));
             const killedAt = Date.now();
             await labKill(primary, { dir: labDir });
             if (o.replicasBehind) await onHosts(info, replicas, 'START SLAVE IO_THREAD');
@@ -368,10 +369,7 @@ async function atScrapePhase(info: LabInfo, host: string, phase: number): Promis
   const target = data.activeTargets.find((t) => t.labels.job === 'mysql' && t.labels.instance === host);
   const last = target ? Date.parse(target.lastScrape) : NaN;
   if (!Number.isFinite(last)) throw new Error(`Prometheus has no scrape of ${host}'s exporter yet`);
-  const interval = SCRAPE_SECONDS * 1000;
-  let at = last + phase * interval;
-  while (at < Date.now() + 20) at += interval;
-  await sleep(at - Date.now());
+  await sleep(killTime(last, SCRAPE_SECONDS * 1000, phase, Date.now()) - Date.now());
   return Math.round(phase * 100) / 100;
 }
 

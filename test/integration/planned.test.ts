@@ -217,10 +217,10 @@ describe('planned successover on the netns lab', () => {
  * not after them, and the promotion waits for both (README, "Critical section").
  */
 function expectTrafficBesideTheWait(r: PlannedSuccessoverResult): void {
-  const at = (step: string, end: 'start' | 'end') => {
+  const at = (step: string, edge: 'start' | 'end') => {
     const s = r.timeline.find((t) => t.step === step);
-    if (!s?.[end]) throw new Error(`no ${end} for "${step}" in ${JSON.stringify(r.timeline)}`);
-    return Date.parse(s[end]);
+    if (!s?.[edge]) throw new Error(`no ${edge} for "${step}" in ${JSON.stringify(r.timeline)}`);
+    return Date.parse(s[edge]);
   };
   expect(at('traffic to target', 'start')).toBeGreaterThanOrEqual(at('read-only', 'end'));
   expect(at('traffic to target', 'start')).toBeLessThanOrEqual(at('kill loop started', 'start'));

@@ -3,7 +3,7 @@
 import { lostThrough } from '../../bench/harness';
 import { Writer } from '../../bench/writer';
 import { backendServers } from '../../lab/runtimeApi';
-import { expectPair, switchBackAndForth } from './pairChecks';
+import { blackouts, expectPair, switchBackAndForth } from './pairChecks';
 import { startLab, type LabFixture } from './labFixture';
 import { withWorker } from './temporal';
 
@@ -34,7 +34,7 @@ test('10 planned successovers through HAProxy with a backup standby: the pair ke
     const writer = Writer.forLab(lab.info);
     const { results: runs, primary } = await switchBackAndForth(lab, ctx, writer, 10);
     console.log(
-      `master-master through HAProxy, 10 runs: blackouts ${runs.map((r) => r.blackoutMs).join(', ')} ms; longest client gap ${writer.maxGapMs()} ms; ${writer.acked.length} acknowledged writes`,
+      `master-master through HAProxy, 10 runs: ${blackouts(runs)}; longest client gap ${writer.maxGapMs()} ms; ${writer.acked.length} acknowledged writes`,
     );
     // db2 stays the backup whoever writes: the switch is db1's maintenance state.
     expect((await servers()).map(([name, backup]) => [name, backup])).toEqual([

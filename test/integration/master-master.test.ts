@@ -6,7 +6,7 @@ import { Writer } from '../../bench/writer';
 import { labKill, labStart } from '../../lab/index';
 import { emergencyRecovery, fenceWatch, rejoin } from '../../workflows';
 import { fenceWatchId, workflowIdFor } from '../../workflows/api';
-import { expectPair, switchBackAndForth } from './pairChecks';
+import { blackouts, expectPair, switchBackAndForth } from './pairChecks';
 import { planned } from './clusterSnapshot';
 import { inventoryVariant } from './inventoryVariant';
 import { query, startLab, type LabFixture } from './labFixture';
@@ -31,7 +31,7 @@ test('10 planned successovers back and forth under write load: the pair kept, no
     writer = Writer.forLab(lab.info);
     const { results: runs, primary } = await switchBackAndForth(lab, ctx, writer, 10);
     console.log(
-      `master-master, 10 planned successovers: blackouts ${runs.map((r) => r.blackoutMs).join(', ')} ms; longest client gap ${writer.maxGapMs()} ms; ${writer.acked.length} acknowledged writes`,
+      `master-master, 10 planned successovers: ${blackouts(runs)}; longest client gap ${writer.maxGapMs()} ms; ${writer.acked.length} acknowledged writes`,
     );
     expect(writer.acked.length).toBeGreaterThan(500);
     expect(await lostThrough(lab.info, primary, writer)).toEqual([]);

@@ -66,3 +66,31 @@ export async function switchBackAndForth(
   }
   return { results, primary };
 }
+
+/** The critical section's steps (activities/successover.ts), as the timeline names them. */
+const CRITICAL_STEPS = new Set([
+  'read-only',
+  'traffic to target',
+  'kill loop started',
+  'final position',
+  'wait for target',
+  'promote',
+  'traffic off old primary',
+]);
+
+/**
+ * Each run's blackout, and for one over `slowMs` its critical section's steps: a log that shows an
+ * outlier shows where it went too.
+ */
+export function blackouts(results: PlannedSuccessoverResult[], slowMs = 50): string {
+  const slow = results
+    .filter((r) => (r.blackoutMs ?? 0) > slowMs)
+    .map(
+      (r) =>
+        `${r.primary} → ${r.target} ${r.blackoutMs} ms: ${r.timeline
+          .filter((s) => CRITICAL_STEPS.has(s.step))
+          .map((s) => `${s.step} ${s.ms ?? '?'}`)
+          .join(', ')}`,
+    );
+  return `blackouts ${results.map((r) => r.blackoutMs).join(', ')} ms${slow.length ? ` (over ${slowMs} ms: ${slow.join('; ')})` : ''}`;
+}

@@ -6,6 +6,7 @@ import type { Writer } from '../../bench/writer';
 import type { PlannedSuccessoverResult } from '../../domain/runbook';
 import { labStatus } from '../../lab/index';
 import { planned } from './clusterSnapshot';
+import { CRITICAL_STEPS } from './criticalSteps';
 import { slaveStatus, type LabFixture } from './labFixture';
 
 /** `primary` the one writable node and traffic holder; both directions replicating, no error. */
@@ -67,17 +68,6 @@ export async function switchBackAndForth(
   return { results, primary };
 }
 
-/** The critical section's steps (activities/successover.ts), as the timeline names them. */
-const CRITICAL_STEPS = new Set([
-  'read-only',
-  'traffic to target',
-  'kill loop started',
-  'final position',
-  'wait for target',
-  'promote',
-  'traffic off old primary',
-]);
-
 /**
  * Each run's blackout, and for one over `slowMs` its critical section's steps: a log that shows an
  * outlier shows where it went too.
@@ -88,7 +78,7 @@ export function blackouts(results: PlannedSuccessoverResult[], slowMs = 50): str
     .map(
       (r) =>
         `${r.primary} → ${r.target} ${r.blackoutMs} ms: ${r.timeline
-          .filter((s) => CRITICAL_STEPS.has(s.step))
+          .filter((s) => (CRITICAL_STEPS as readonly string[]).includes(s.step))
           .map((s) => `${s.step} ${s.ms ?? '?'}`)
           .join(', ')}`,
     );

@@ -19,21 +19,9 @@ import {
   labWorkerOptions,
   startedAttempt,
 } from './workerProcess';
+import { CRITICAL_STEPS } from './criticalSteps';
 
-// In the order they start (activities/successover.ts; 'traffic to target' runs beside the kill
-// loop, the final position and the wait). From 'promote' on, the retry finds the target promoted
-// and only rolls forward.
-const STEPS = [
-  'read-only',
-  'traffic to target',
-  'kill loop started',
-  'final position',
-  'wait for target',
-  'promote',
-  'traffic off old primary',
-  'kill loop stopped',
-  'forget old source',
-] as const;
+// From 'promote' on, the retry finds the target promoted and only rolls forward.
 const PAST_PROMOTION = new Set<string>([
   'promote',
   'traffic off old primary',
@@ -58,7 +46,7 @@ const workerOptions = (taskQueue: string, failpoints?: string) =>
   labWorkerOptions(lab, logDir, taskQueue, failpoints);
 
 describe('worker killed inside the critical section', () => {
-  test.each(STEPS)('killed right after "%s": a fresh worker completes the run', async (step) => {
+  test.each(CRITICAL_STEPS)('killed right after "%s": a fresh worker completes the run', async (step) => {
     const t0 = Date.now();
     const target = primary === 'db1' ? 'db2' : 'db1';
     const client = await testClient();
@@ -76,7 +64,7 @@ describe('worker killed inside the critical section', () => {
     const killedAt = Date.now();
     // The first case shows what a crash costs unaided (heartbeat timeout, then the dead worker's
     // sticky queue times out); the others skip the sticky wait to keep the file short.
-    const unaided = step === STEPS[0];
+    const unaided = step === CRITICAL_STEPS[0];
     if (!unaided) await releaseDeadWorker(client, handle, { failOrphans: false });
 
     await startWorkerProcess(workerOptions(taskQueue));

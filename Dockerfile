@@ -50,7 +50,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # them (sizes and hashes) and runs it; it would run the sources through tsx otherwise.
 COPY . .
 COPY --from=cli-build /opt/successover/dist ./dist
-RUN ln -s /opt/successover/bin/successover.js /usr/local/bin/successover
+# dist/v8-cache: where a command leaves its compiled code for the next start (bin/bundled.js); the
+# node user writes it.
+RUN ln -s /opt/successover/bin/successover.js /usr/local/bin/successover \
+  && mkdir -p dist/v8-cache && chown node dist/v8-cache
 
 # Not root: successover needs no privilege in a container (no VIP to move, no SSH keys).
 USER node

@@ -11,7 +11,13 @@ const ROOT = resolve(__dirname, '..');
 const OUT_DIR = 'dist';
 const MANIFEST = 'manifest.json';
 /** Files that change the build without being sources: the compiler options and the build itself. */
-const BUILD_INPUTS = ['tsconfig.json', 'package-lock.json', 'scripts/build-cli.js', 'bin/compiled.js'];
+const BUILD_INPUTS = [
+  'tsconfig.json',
+  'package-lock.json',
+  'scripts/build-cli.js',
+  'bin/compiled.js',
+  'bin/bundled.js',
+];
 
 /** @param {Buffer} data (node:crypto is loaded only when a file needs hashing) */
 const hash = (data) => require('node:crypto').createHash('sha1').update(data).digest('hex');
@@ -43,4 +49,19 @@ function staleReason(root = ROOT) {
   return null;
 }
 
-module.exports = { ROOT, OUT_DIR, MANIFEST, BUILD_INPUTS, hash, staleReason };
+/**
+ * The bundled CLI the last build wrote (absolute path and hash), or null when there is none (a
+ * dist/ built before bundles were).
+ * @param {string} [root]
+ * @returns {{ file: string, sha1: string } | null}
+ */
+function builtBundle(root = ROOT) {
+  try {
+    const { bundle } = JSON.parse(readFileSync(join(root, OUT_DIR, MANIFEST), 'utf8'));
+    return bundle ? { file: join(root, OUT_DIR, bundle.file), sha1: bundle.sha1 } : null;
+  } catch {
+    return null;
+  }
+}
+
+module.exports = { ROOT, OUT_DIR, MANIFEST, BUILD_INPUTS, hash, staleReason, builtBundle };

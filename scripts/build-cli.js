@@ -11,10 +11,28 @@
 //   (the repository root, .lab/, deploy/, bin/, workflows/index.ts that the worker bundles from
 //   source) are the same compiled or not;
 // - the manifest, written last, records each source's size, mtime and hash.
+//
+// It also bundles the command line into one file, dist/cli.bundle.js (esbuild), for
+// bin/successover.js: one file read and one V8 code cache instead of resolving and compiling a few
+// hundred modules at every start (see bin/bundled.js). Only the packages in BUNDLED_PACKAGES go in,
+// with what they import; every other package a source imports (the worker's native core, ssh2,
+// mysql2, pino's worker threads, ...) stays a require() of node_modules, as in dist/.
 'use strict';
 const { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative, sep } = require('node:path');
 const { BUILD_INPUTS, MANIFEST, OUT_DIR, ROOT, hash, staleReason } = require('../bin/compiled.js');
+
+/** The packages `run planned` and the other client commands load: the Temporal client and the input checks. */
+const BUNDLED_PACKAGES = new Set([
+  '@temporalio/client',
+  '@temporalio/common',
+  '@temporalio/envconfig',
+  '@temporalio/proto',
+  '@temporalio/workflow',
+  'commander',
+  'zod',
+]);
+const BUNDLE = 'cli.bundle.js';
 
 /** Top-level entries that hold no source of the CLI. */
 const SKIP = new Set(['node_modules', OUT_DIR, 'test', 'coverage']);
@@ -66,7 +84,7 @@ function newSource(root) {
   return rel ? `${rel} is new since the last build` : null;
 }
 
-function build({ root = ROOT, force = false, log = console.log } = {}) {
+async function build({ root = ROOT, force = false, log = console.log } = {}) {
   const t0 = Date.now();
   const why = staleReason(root) ?? newSource(root) ?? (force ? 'asked to (--force)' : null);
   if (!why) {
@@ -109,6 +127,8 @@ function build({ root = ROOT, force = false, log = console.log } = {}) {
     written.add(target);
   }
   if (failed.length) throw new Error(`cannot compile:\n  ${failed.join('\n  ')}`);
+  const bundle = await bundleCli(root, out);
+  written.add(join(out, BUNDLE));
   // Modules of removed sources go too: nothing may load them by accident.
   const prune = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -120,20 +140,85 @@ function build({ root = ROOT, force = false, log = console.log } = {}) {
     }
   };
   prune(out);
-  writeFileSync(join(out, MANIFEST), JSON.stringify({ builtAt: new Date().toISOString(), files }) + '\n');
+  writeFileSync(
+    join(out, MANIFEST),
+    JSON.stringify({ builtAt: new Date().toISOString(), files, bundle }) + '\n',
+  );
   log(
-    `[build] compiled ${written.size} modules to ${OUT_DIR}/ in ${((Date.now() - t0) / 1000).toFixed(1)}s (${why})`,
+    `[build] compiled ${written.size - 1} modules and ${OUT_DIR}/${BUNDLE} (${(bundle.bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)}s (${why})`,
   );
   return { built: true };
 }
 
-if (require.main === module) {
+/** The package a bare import names: '@scope/name' or 'name'. */
+const packageOf = (spec) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
+
+/**
+ * dist/cli.bundle.js from cli/main.ts: CommonJS for this Node; its code ASCII (esbuild escapes every
+ * other character in strings, regular expressions and names; only comments keep theirs), so
+ * bin/bundled.js can read it as Latin-1, a one-byte string V8 takes faster than UTF-8; each source module with its own __dirname and __filename (those of its source,
+ * as in dist/, computed from where the bundle is, so a moved checkout still works).
+ */
+async function bundleCli(root, out) {
+  const esbuild = require('esbuild');
+  const target = join(out, BUNDLE);
+  const sourceDirOf = (file) => relative(root, dirname(file)).split(sep).join('/');
+  const options = {
+    entryPoints: [join(root, 'cli', 'main.ts')],
+    outfile: target,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${process.versions.node.split('.')[0]}`,
+    charset: 'ascii',
+    logLevel: 'silent',
+    banner: {
+      js: `const __successoverSource = (dir) => require("node:path").join(__dirname, ${JSON.stringify(relative(out, root).split(sep).join('/'))}, dir);`,
+    },
+    plugins: [
+      {
+        name: 'successover',
+        setup(b) {
+          // Only a source's imports choose: a bundled package's own imports go in with it.
+          b.onResolve({ filter: /^[^./]/ }, (a) => {
+            if (a.importer.includes(`${sep}node_modules${sep}`) || a.path.startsWith('node:'))
+              return undefined;
+            return BUNDLED_PACKAGES.has(packageOf(a.path)) ? undefined : { path: a.path, external: true };
+          });
+          b.onLoad({ filter: /\.ts$/ }, (a) => {
+            if (a.path.includes(`${sep}node_modules${sep}`)) return undefined;
+            const src = readFileSync(a.path, 'utf8');
+            if (!/\b__(dirname|filename)\b/.test(src)) return { contents: src, loader: 'ts' };
+            const dir = JSON.stringify(sourceDirOf(a.path));
+            const base = JSON.stringify(a.path.slice(a.path.lastIndexOf(sep) + 1));
+            return {
+              contents: `const __dirname = __successoverSource(${dir}); const __filename = require("node:path").join(__dirname, ${base});\n${src}`,
+              loader: 'ts',
+            };
+          });
+        },
+      },
+    ],
+  };
   try {
-    build({ force: process.argv.includes('--force') });
+    await esbuild.build(options);
   } catch (e) {
-    console.error(`[build] ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
+    const why = (e.errors ?? []).map((x) => x.text).join('\n  ') || e.message;
+    throw new Error(`cannot bundle ${BUNDLE}:\n  ${why}`);
   }
+  const data = readFileSync(target);
+  return { file: BUNDLE, bytes: data.length, sha1: hash(data) };
 }
 
-module.exports = { build, sources };
+if (require.main === module) {
+  build({ force: process.argv.includes('--force') }).catch((e) => {
+    console.error(`[build] ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}
+
+module.exports = { build, sources, BUNDLE };

@@ -158,10 +158,12 @@ const packageOf = (spec) =>
     .join('/');
 
 /**
- * dist/cli.bundle.js from cli/main.ts: CommonJS for this Node; its code ASCII (esbuild escapes every
- * other character in strings, regular expressions and names; only comments keep theirs), so
- * bin/bundled.js can read it as Latin-1, a one-byte string V8 takes faster than UTF-8; each source module with its own __dirname and __filename (those of its source,
- * as in dist/, computed from where the bundle is, so a moved checkout still works).
+ * dist/cli.bundle.js from cli/main.ts, CommonJS for this Node:
+ * - its code is ASCII (esbuild escapes every other character in strings, regular expressions and
+ *   names; only comments keep theirs), so bin/bundled.js can read it as Latin-1, a one-byte string
+ *   V8 takes faster than UTF-8;
+ * - each source module has its own __dirname and __filename, its source's as in dist/, computed
+ *   from where the bundle is, so a moved checkout still works.
  */
 async function bundleCli(root, out) {
   const esbuild = require('esbuild');

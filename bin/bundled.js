@@ -5,8 +5,10 @@
 //
 // V8 checks a cache against its source only by length, so a cache file is named after the
 // bundle's hash (from the build's manifest): a rebuilt bundle never meets an old cache. The cache
-// is written once per command, Node version and bundle, when the command exits: the functions it
-// compiled are then in it. A cache V8 rejects (another V8 build, flags) is rewritten the same way.
+// is written once per command, Node version and bundle, when the command exits successfully: the
+// functions it compiled are then in it. A refused command stops early, so its cache would lack
+// most of what the command runs, and every later start would compile that part. A cache V8
+// rejects (another V8 build, flags) is rewritten the same way.
 'use strict';
 const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
@@ -79,4 +81,14 @@ function loadBundle(file, cacheFile) {
   return { exports: m.exports, cache, saveCache };
 }
 
-module.exports = { cacheFileFor, loadBundle, runsAWorker };
+/**
+ * Saves the cache when the process exits with status 0 (see the header).
+ * @param {() => boolean} saveCache
+ */
+function saveCacheAtSuccessfulExit(saveCache) {
+  process.once('exit', (code) => {
+    if (code === 0) saveCache();
+  });
+}
+
+module.exports = { cacheFileFor, loadBundle, runsAWorker, saveCacheAtSuccessfulExit };

@@ -7,14 +7,14 @@
 // except a command that runs a Temporal worker in its process, which runs from dist/'s modules.
 const { join } = require('node:path');
 const { OUT_DIR, ROOT, builtBundle, staleReason } = require('./compiled.js');
-const { cacheFileFor, loadBundle, runsAWorker } = require('./bundled.js');
+const { cacheFileFor, loadBundle, runsAWorker, saveCacheAtSuccessfulExit } = require('./bundled.js');
 
 const why = staleReason();
 const bundle = why === null ? builtBundle() : null;
 const args = process.argv.slice(2);
 if (bundle && !runsAWorker(args)) {
   const cli = loadBundle(bundle.file, cacheFileFor(join(ROOT, OUT_DIR, 'v8-cache'), bundle.sha1, args));
-  process.once('exit', cli.saveCache);
+  saveCacheAtSuccessfulExit(cli.saveCache);
   cli.exports.main();
 } else if (why === null) {
   require(join(ROOT, OUT_DIR, 'cli', 'main.js')).main();

@@ -49,6 +49,21 @@ test('the first process writes the code cache, the next uses it; a broken cache 
   expect(readdirSync(join(dir, 'cache'))).toEqual(['run.v8cache']);
 });
 
+test('a command that exits with a failure leaves no cache: it stopped before most of its work', () => {
+  const cache = join(dir, 'exit', 'run.v8cache');
+  const exitWith = (code: number) => {
+    const script = `
+      const { loadBundle, saveCacheAtSuccessfulExit } = require(${JSON.stringify(BUNDLED)});
+      saveCacheAtSuccessfulExit(loadBundle(${JSON.stringify(bundle)}, ${JSON.stringify(cache)}).saveCache);
+      process.exitCode = ${code};`;
+    expect(spawnSync(process.execPath, ['-e', script]).status).toBe(code);
+  };
+  exitWith(1);
+  expect(() => readdirSync(join(dir, 'exit'))).toThrow();
+  exitWith(0);
+  expect(readdirSync(join(dir, 'exit'))).toEqual(['run.v8cache']);
+});
+
 test('a cache file per command, Node version and bundle', () => {
   const of = (sha1: string, ...args: string[]) => cacheFileFor('/c', sha1, args);
   const node = `${process.version}-${process.arch}`;

@@ -223,4 +223,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { build, sources, BUNDLE };
+module.exports = { build, sources };

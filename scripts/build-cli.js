@@ -127,6 +127,7 @@ async function build({ root = ROOT, force = false, log = console.log } = {}) {
     written.add(target);
   }
   if (failed.length) throw new Error(`cannot compile:\n  ${failed.join('\n  ')}`);
+  const modules = written.size;
   const bundle = await bundleCli(root, out);
   written.add(join(out, BUNDLE));
   // Modules of removed sources go too: nothing may load them by accident.
@@ -145,7 +146,7 @@ async function build({ root = ROOT, force = false, log = console.log } = {}) {
     JSON.stringify({ builtAt: new Date().toISOString(), files, bundle }) + '\n',
   );
   log(
-    `[build] compiled ${written.size - 1} modules and ${OUT_DIR}/${BUNDLE} (${(bundle.bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)}s (${why})`,
+    `[build] compiled ${modules} modules and ${OUT_DIR}/${BUNDLE} (${(bundle.bytes / 1e6).toFixed(1)} MB) in ${((Date.now() - t0) / 1000).toFixed(1)}s (${why})`,
   );
   return { built: true };
 }
